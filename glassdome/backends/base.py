@@ -1,0 +1,80 @@
+"""The contract every secret backend fulfils, and what a backend is built from."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from glassdome.core.crypto import KdfParams
+    from glassdome.core.master import MasterPasswordSource
+
+__all__ = ["Availability", "BackendContext", "BackendFactory", "SecretBackend"]
+
+
+@dataclass(frozen=True, slots=True)
+class Availability:
+    """Whether a backend can be used here, and why (or why not)."""
+
+    available: bool
+    reason: str
+
+
+@runtime_checkable
+class SecretBackend(Protocol):
+    """Where secrets live. Names arrive validated and lower-cased; values arrive checked.
+
+    Implementations hold no secret value in their repr and never log one.
+    """
+
+    name: str
+
+    def availability(self) -> Availability:
+        """Say whether this backend works here; must write nothing and must not hang."""
+        ...
+
+    def get(self, name: str) -> str | None:
+        """Return the value stored under *name*, or None."""
+        ...
+
+    def set(self, name: str, value: str) -> None:
+        """Store *value* under *name*, replacing any previous value."""
+        ...
+
+    def set_many(self, items: Mapping[str, str]) -> None:
+        """Store several values at once: one unlock, one write where the backend allows."""
+        ...
+
+    def delete(self, name: str) -> bool:
+        """Remove *name*; return whether it existed."""
+        ...
+
+    def names(self) -> list[str]:
+        """Return every stored name, sorted."""
+        ...
+
+    def details(self) -> dict[str, str]:
+        """Return non-secret facts for ``describe()`` and ``doctor`` (paths, classes, ...)."""
+        ...
+
+
+def _print_notice(message: str) -> None:
+    import sys
+
+    print(f"glassdome: {message}", file=sys.stderr)
+
+
+@dataclass(frozen=True, slots=True)
+class BackendContext:
+    """Everything a backend factory may need: where, which environment, how to ask."""
+
+    home: Path
+    env: Mapping[str, str]
+    password: MasterPasswordSource
+    kdf: KdfParams | None = None
+    notice: Callable[[str], None] = field(default=_print_notice)
+
+
+BackendFactory = Callable[[BackendContext], SecretBackend]

@@ -1,0 +1,278 @@
+"""Secrets in one Fernet-encrypted file, for machines without a usable OS keyring.
+
+``secrets.encrypted`` holds the whole document (names and values) as one Fernet
+token under a random data key; ``master_key.enc`` holds that data key wrapped by
+an Argon2id key derived from the master password. Every write takes a
+cross-process lock, re-reads, writes a temp file, fsyncs and renames it into
+place, and keeps the previous generation as ``secrets.encrypted.bak``.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+from pydantic import SecretStr
+
+from glassdome.backends.base import Availability, BackendContext
+from glassdome.core import crypto
+from glassdome.core.atomic import atomic_write, ensure_private_dir, remove_stale_temps
+from glassdome.core.master import MasterPasswordSource
+from glassdome.errors import StoreBusy, StoreCorrupted, WrongMasterPassword
+
+__all__ = ["BACKUP_FILE", "KEY_FILE", "STORE_FILE", "EncryptedFileBackend"]
+
+STORE_FILE = "secrets.encrypted"
+KEY_FILE = "master_key.enc"
+BACKUP_FILE = "secrets.encrypted.bak"
+LOCK_FILE = "secrets.lock"
+_LOCK_TIMEOUT = 30.0
+
+
+def _restore_hint(backup: Path, store: Path) -> str:
+    if backup.exists():
+        return f"; the previous generation is in {backup}: restore it with `cp {backup} {store}`"
+    return "; there is no backup generation to restore"
+
+
+class EncryptedFileBackend:
+    """The encrypted file store in *home*; see the module docstring for the format."""
+
+    name = "file"
+
+    def __init__(
+        self,
+        home: Path,
+        password: MasterPasswordSource | None = None,
+        *,
+        kdf: crypto.KdfParams | None = None,
+        notice: Callable[[str], None] | None = None,
+        lock_timeout: float = _LOCK_TIMEOUT,
+    ) -> None:
+        self.home = Path(home)
+        self.store_path = self.home / STORE_FILE
+        self.key_path = self.home / KEY_FILE
+        self.backup_path = self.home / BACKUP_FILE
+        self._lock_path = self.home / LOCK_FILE
+        self._password = password or MasterPasswordSource()
+        self._kdf = crypto.check_kdf(kdf) if kdf is not None else crypto.DEFAULT_KDF
+        self._notice = notice or (lambda message: None)
+        self._lock_timeout = lock_timeout
+        self._mutex = threading.RLock()
+        self._key: crypto.UnlockedKey | None = None
+        self._raw: bytes | None = None  # the file contents self._doc was decrypted from
+        self._doc = crypto.Document(0, {})
+        self.unlock_count = 0  # Argon2 derivations that unlocked this store
+
+    @classmethod
+    def from_context(cls, context: BackendContext) -> EncryptedFileBackend:
+        """Build for ``$GLASSDOME_HOME`` with the context's password source."""
+        return cls(context.home, context.password, kdf=context.kdf, notice=context.notice)
+
+    def __repr__(self) -> str:
+        state = "unlocked" if self._key is not None else "locked"
+        return f"EncryptedFileBackend(home={str(self.home)!r}, {state})"
+
+    def availability(self) -> Availability:
+        """Report whether the store's folder can be written (that is all this backend needs)."""
+        probe = self.home if self.home.exists() else self.home.parent
+        while not probe.exists():
+            probe = probe.parent
+        if not os.access(probe, os.W_OK | os.X_OK):
+            return Availability(False, f"{probe} is not writable")
+        return Availability(True, f"encrypted file in {self.home}")
+
+    def details(self) -> dict[str, str]:
+        """Paths, and the KDF parameters in the key file if there is one."""
+        facts = {"store": str(self.store_path), "key": str(self.key_path)}
+        if self.key_path.exists():
+            try:
+                key_file = crypto.parse_key_file(self.key_path.read_bytes(), str(self.key_path))
+                facts["kdf"] = key_file.kdf.describe()
+            except StoreCorrupted as exc:
+                facts["kdf"] = f"unreadable: {exc}"
+        facts["password source"] = self._password.origin()
+        return facts
+
+    # -- locking and orphans -------------------------------------------------
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        ensure_private_dir(self.home)
+        lock = FileLock(self._lock_path, timeout=self._lock_timeout, mode=0o600)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise StoreBusy(
+                f"another process has held {self._lock_path} for {self._lock_timeout:g}s; "
+                "try again when it has finished"
+            ) from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def _set_aside_orphan(self) -> None:
+        """Move ``secrets.encrypted`` aside when its key is gone (the forgotten-password case)."""
+        with self._locked():
+            if self.key_path.exists() or not self.store_path.exists():
+                return
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+            suffix, n = stamp, 1
+            while (self.home / f"{STORE_FILE}.orphaned-{suffix}").exists():
+                suffix, n = f"{stamp}-{n}", n + 1
+            moved = [self.home / f"{STORE_FILE}.orphaned-{suffix}"]
+            if self.backup_path.exists():
+                moved.append(self.home / f"{BACKUP_FILE}.orphaned-{suffix}")
+                self.backup_path.replace(moved[1])
+            self.store_path.replace(moved[0])
+            self._key, self._raw, self._doc = None, None, crypto.Document(0, {})
+        self._notice(
+            f"{self.key_path} is missing, so {self.store_path} can no longer be decrypted; "
+            f"moved it to {moved[0]}"
+            + (f" and its backup to {moved[1]}" if len(moved) > 1 else "")
+            + "; a new store will be created with a new master password on the next write"
+        )
+
+    # -- reading -------------------------------------------------------------
+
+    def _current(self) -> crypto.Document:
+        """Return the document as it is on disk now; unlocks at most once per process."""
+        with self._mutex:
+            try:
+                raw = self.store_path.read_bytes()
+            except FileNotFoundError:
+                if self.backup_path.exists():
+                    raise StoreCorrupted(
+                        f"{self.store_path} is missing but its backup exists; restore it with "
+                        f"`cp {self.backup_path} {self.store_path}`"
+                    ) from None
+                self._raw, self._doc = None, crypto.Document(0, {})
+                return self._doc
+            if raw == self._raw:
+                return self._doc
+            if not self.key_path.exists():
+                self._set_aside_orphan()
+                return self._current()
+            source = str(self.store_path)
+            try:
+                key_id = crypto.document_key_id(raw, source)
+            except StoreCorrupted as exc:
+                raise self._with_hint(exc) from None
+            key = self._unlocked(key_id)
+            try:
+                doc = crypto.decrypt_document(key, raw, source)
+            except StoreCorrupted as exc:
+                raise self._with_hint(exc) from None
+            self._raw, self._doc = raw, doc
+            return doc
+
+    def _with_hint(self, error: StoreCorrupted) -> StoreCorrupted:
+        return StoreCorrupted(f"{error}{_restore_hint(self.backup_path, self.store_path)}")
+
+    def _read_key_file(self) -> crypto.KeyFile:
+        try:
+            content = self.key_path.read_bytes()
+        except FileNotFoundError:
+            raise StoreCorrupted(f"{self.key_path} disappeared while in use; try again") from None
+        return crypto.parse_key_file(content, str(self.key_path))
+
+    def _unlocked(self, key_id: str) -> crypto.UnlockedKey:
+        """Return the data key for *key_id*, asking for the master password if needed."""
+        if self._key is not None and self._key.key_id == key_id:
+            return self._key
+        key_file = self._read_key_file()
+        if key_file.key_id != key_id:
+            raise StoreCorrupted(
+                f"{self.store_path} was not written with the key in {self.key_path} "
+                "(one of the two files was replaced)"
+                + _restore_hint(self.backup_path, self.store_path)
+            )
+        attempts = 3 if self._password.interactive else 1
+        for attempt in range(1, attempts + 1):
+            password = self._password.get(new=False)
+            try:
+                self._key = crypto.unlock_key_file(key_file, password)
+            except WrongMasterPassword:
+                if attempt == attempts:
+                    raise
+                self._notice("wrong master password; try again")
+            else:
+                self.unlock_count += 1
+                return self._key
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # -- writing -------------------------------------------------------------
+
+    def _mutate(self, change: Callable[[dict[str, str]], bool]) -> bool:
+        """Apply *change* to a fresh copy of the document under the lock; write if it changed."""
+        with self._mutex, self._locked():
+            remove_stale_temps(self.store_path)
+            doc = self._current()
+            secrets = dict(doc.secrets)
+            if not change(secrets):
+                return False
+            if self.key_path.exists():
+                key = self._unlocked(self._read_key_file().key_id)
+            else:
+                key = self._create_key()
+            new_doc = crypto.Document(doc.generation + 1, secrets)
+            raw = crypto.encrypt_document(key, new_doc)
+            atomic_write(self.store_path, raw, backup=self.backup_path)
+            self._raw, self._doc = raw, new_doc
+            return True
+
+    def _create_key(self) -> crypto.UnlockedKey:
+        password = self._password.get(new=True)
+        key_file, key = crypto.new_key_file(password, self._kdf)
+        ensure_private_dir(self.home)
+        atomic_write(self.key_path, key_file.to_bytes())
+        self._key = key
+        self.unlock_count += 1
+        return key
+
+    # -- the contract --------------------------------------------------------
+
+    def get(self, name: str) -> str | None:
+        """Return the stored value or None; needs no password while the store does not exist."""
+        return self._current().secrets.get(name)
+
+    def set(self, name: str, value: str) -> None:
+        """Store one value (one write, none if it is already stored)."""
+        self.set_many({name: value})
+
+    def set_many(self, items: Mapping[str, str]) -> None:
+        """Store several values in one write."""
+
+        def change(secrets: dict[str, str]) -> bool:
+            changed = any(secrets.get(k) != v for k, v in items.items())
+            secrets.update(items)
+            return changed
+
+        self._mutate(change)
+
+    def delete(self, name: str) -> bool:
+        """Remove a name; returns whether it existed."""
+        return self._mutate(lambda secrets: secrets.pop(name, None) is not None)
+
+    def names(self) -> list[str]:
+        """Every stored name, sorted."""
+        return sorted(self._current().secrets)
+
+    def change_master_password(
+        self, old: SecretStr, new: SecretStr, kdf: crypto.KdfParams | None = None
+    ) -> None:
+        """Re-wrap the data key under *new* (with current KDF defaults); the store is untouched."""
+        with self._mutex, self._locked():
+            if not self.key_path.exists():
+                raise StoreCorrupted(
+                    f"there is no {self.key_path} yet: the store has no master password to change"
+                )
+            key_file = self._read_key_file()
+            rewrapped = crypto.rewrap_key_file(key_file, old, new, kdf or self._kdf)
+            atomic_write(self.key_path, rewrapped.to_bytes())

@@ -1,0 +1,239 @@
+"""The OS keyring (Secret Service, Keychain, Credential Manager) through the ``keyring`` library.
+
+One entry per secret under service ``glassdome`` with the secret's name as the
+user name, so ``secret-tool lookup service glassdome username NAME`` and
+``keyring get glassdome NAME`` read what glassdome writes. Keyrings cannot
+list their entries, so the names are also kept in an index entry whose user
+name (``_glassdome_index``) can never be a secret name.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from filelock import FileLock, Timeout
+
+from glassdome.backends.base import Availability, BackendContext
+from glassdome.core.atomic import ensure_private_dir
+from glassdome.errors import BackendUnavailable, StoreBusy
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
+
+__all__ = ["INDEX_ENTRY", "SERVICE", "OsKeyringBackend", "insecurity"]
+
+SERVICE = "glassdome"
+INDEX_ENTRY = "_glassdome_index"
+ENV_TIMEOUT = "GLASSDOME_KEYRING_TIMEOUT"
+DEFAULT_TIMEOUT = 3.0
+_LOCK_TIMEOUT = 30.0
+# Backends that store nothing, or store in plain text, are never a secret store.
+_INSECURE = {
+    "keyring.backends.fail.Keyring": "keyring found no usable OS keyring (its 'fail' backend)",
+    "keyring.backends.null.Keyring": "the 'null' keyring stores nothing",
+    "keyrings.alt.file.PlaintextKeyring": "keyrings.alt's PlaintextKeyring stores in plain text",
+}
+
+
+def _qualname(obj: object) -> str:
+    cls = type(obj)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def insecurity(backend: KeyringBackend) -> str | None:
+    """Return why *backend* (a keyring backend) cannot hold secrets, or None when it can."""
+    from keyring.backends.chainer import ChainerBackend
+
+    name = _qualname(backend)
+    if name in _INSECURE:
+        return _INSECURE[name]
+    if isinstance(backend, ChainerBackend):
+        chained = list(backend.backends)
+        if not chained:
+            return "keyring's chainer has no backends to chain"
+        for inner in chained:
+            reason = insecurity(inner)
+            if reason is not None:
+                return f"keyring chains an unsuitable backend: {reason}"
+        return None
+    try:
+        priority = float(backend.priority)
+    except Exception as exc:  # noqa: BLE001 - a backend's priority probe may raise anything
+        return f"{name} is not usable here ({type(exc).__name__}: {exc})"
+    if priority < 1:
+        # keyring's own rule (keyring.core.recommended): below 1 is not recommended.
+        return f"{name} has priority {priority}, which keyring does not recommend"
+    return None
+
+
+class OsKeyringBackend:
+    """Secrets in the OS keyring; see the module docstring for the layout."""
+
+    name = "keyring"
+
+    def __init__(
+        self,
+        keyring_backend: KeyringBackend | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        lock_path: Path | None = None,
+    ) -> None:
+        self._explicit = keyring_backend
+        self._backend: KeyringBackend | None = keyring_backend
+        self._timeout = timeout
+        self._lock_path = lock_path
+        self._availability: Availability | None = None
+
+    @classmethod
+    def from_context(cls, context: BackendContext) -> OsKeyringBackend:
+        """Build from the environment: ``GLASSDOME_KEYRING_TIMEOUT`` bounds the probe."""
+        raw = context.env.get(ENV_TIMEOUT, "")
+        try:
+            timeout = float(raw) if raw else DEFAULT_TIMEOUT
+        except ValueError:
+            raise BackendUnavailable(
+                f"{ENV_TIMEOUT}={raw!r} is not a number of seconds; set it to e.g. 3"
+            ) from None
+        return cls(timeout=max(timeout, 0.01), lock_path=context.home / "keyring.lock")
+
+    def __repr__(self) -> str:
+        return f"OsKeyringBackend(keyring={_qualname(self._backend) if self._backend else None})"
+
+    # -- availability --------------------------------------------------------
+
+    def availability(self) -> Availability:
+        """Probe the keyring with one read, in a thread that is abandoned after the timeout."""
+        if self._availability is None:
+            self._availability = self._probe()
+        return self._availability
+
+    def _probe(self) -> Availability:
+        outcome: list[Availability] = []
+
+        def probe() -> None:
+            try:
+                backend = self._backend
+                if backend is None:
+                    import keyring
+
+                    backend = keyring.get_keyring()
+                reason = insecurity(backend)
+                if reason is not None:
+                    outcome.append(Availability(False, reason))
+                    return
+                backend.get_password(SERVICE, INDEX_ENTRY)  # a read: the probe writes nothing
+                self._backend = backend
+                outcome.append(Availability(True, f"{_qualname(backend)} answered"))
+            except Exception as exc:  # noqa: BLE001 - any failure of the OS keyring means "unavailable"
+                outcome.append(
+                    Availability(False, f"the OS keyring failed: {type(exc).__name__}: {exc}")
+                )
+
+        # A locked Secret Service or a D-Bus that never answers must not hang us:
+        # the probe runs in a daemon thread that is left behind after the timeout.
+        thread = threading.Thread(target=probe, name="glassdome-keyring-probe", daemon=True)
+        thread.start()
+        thread.join(self._timeout)
+        if not outcome:
+            return Availability(
+                False,
+                f"the OS keyring did not answer within {self._timeout:g}s "
+                f"(locked, or no D-Bus session; {ENV_TIMEOUT} sets the limit)",
+            )
+        return outcome[0]
+
+    def _keyring(self) -> KeyringBackend:
+        state = self.availability()
+        if not state.available:
+            raise BackendUnavailable(f"the OS keyring cannot be used: {state.reason}")
+        assert self._backend is not None  # noqa: S101 - set by a successful probe
+        return self._backend
+
+    # -- index ---------------------------------------------------------------
+
+    def _lock(self) -> FileLock | None:
+        if self._lock_path is None:
+            return None
+        ensure_private_dir(self._lock_path.parent)
+        return FileLock(self._lock_path, timeout=_LOCK_TIMEOUT, mode=0o600)
+
+    def _read_index(self) -> set[str]:
+        raw = self._keyring().get_password(SERVICE, INDEX_ENTRY)
+        if not raw:
+            return set()
+        try:
+            names = json.loads(raw)
+        except json.JSONDecodeError:
+            return set()
+        return {n for n in names if isinstance(n, str)} if isinstance(names, list) else set()
+
+    def _write_index(self, names: set[str]) -> None:
+        keyring = self._keyring()
+        if names:
+            keyring.set_password(SERVICE, INDEX_ENTRY, json.dumps(sorted(names)))
+        elif keyring.get_password(SERVICE, INDEX_ENTRY) is not None:
+            keyring.delete_password(SERVICE, INDEX_ENTRY)
+
+    def _update(self, items: Mapping[str, str], removed: str | None = None) -> bool:
+        """Write *items* (and delete *removed*) under the index lock; return whether it existed."""
+        lock = self._lock()
+        try:
+            if lock is not None:
+                lock.acquire()
+        except Timeout:
+            raise StoreBusy(
+                f"another process has held {self._lock_path} for {_LOCK_TIMEOUT:g}s; "
+                "try again when it has finished"
+            ) from None
+        try:
+            keyring = self._keyring()
+            index = self._read_index()
+            existed = False
+            for name, value in items.items():
+                keyring.set_password(SERVICE, name, value)
+            if removed is not None:
+                existed = keyring.get_password(SERVICE, removed) is not None
+                if existed:
+                    keyring.delete_password(SERVICE, removed)
+            new_index = (index | set(items)) - ({removed} if removed else set())
+            if new_index != index:
+                self._write_index(new_index)
+            return existed
+        finally:
+            if lock is not None:
+                lock.release()
+
+    # -- the contract --------------------------------------------------------
+
+    def get(self, name: str) -> str | None:
+        """Return the stored value or None."""
+        value: str | None = self._keyring().get_password(SERVICE, name)
+        return value
+
+    def set(self, name: str, value: str) -> None:
+        """Store one value and record its name in the index."""
+        self._update({name: value})
+
+    def set_many(self, items: Mapping[str, str]) -> None:
+        """Store several values with one index update."""
+        if items:
+            self._update(items)
+
+    def delete(self, name: str) -> bool:
+        """Delete the entry and drop it from the index."""
+        return self._update({}, removed=name)
+
+    def names(self) -> list[str]:
+        """Every name glassdome stored in this keyring."""
+        return sorted(self._read_index())
+
+    def details(self) -> dict[str, str]:
+        """Which keyring class is in use and the service name."""
+        return {
+            "keyring": _qualname(self._backend) if self._backend is not None else "not probed",
+            "service": SERVICE,
+        }

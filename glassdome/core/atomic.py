@@ -1,0 +1,95 @@
+"""Crash-safe file replacement: temp file in the same folder, fsync, rename, fsync the folder."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets as _random
+from pathlib import Path
+
+__all__ = ["atomic_write", "ensure_private_dir", "fsync_dir", "remove_stale_temps"]
+
+_TEMP_SUFFIX = ".tmp"
+
+
+def ensure_private_dir(path: Path) -> None:
+    """Create *path* (and missing parents) with mode 0700 from the start; leave existing ones."""
+    if path.is_dir():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        path.mkdir(mode=0o700)
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename inside *path* durable."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _temp_path(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{_random.token_hex(6)}{_TEMP_SUFFIX}")
+
+
+def _write_new(path: Path, data: bytes, mode: int) -> None:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0), mode)
+    try:
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _keep_previous(path: Path, backup: Path, mode: int) -> None:
+    """Make *backup* the current contents of *path*, atomically, without copying when possible."""
+    staged = _temp_path(backup)
+    try:
+        os.link(path, staged)
+    except OSError:  # file systems without hard links: copy instead
+        _write_new(staged, path.read_bytes(), mode)
+    try:
+        staged.replace(backup)
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
+
+
+def atomic_write(
+    path: Path, data: bytes, *, mode: int | None = 0o600, backup: Path | None = None
+) -> None:
+    """Replace *path* with *data* so that a crash leaves either the old or the new file.
+
+    The new file is created with *mode* (``None`` keeps the current file's mode,
+    or 0600 for a new file). With *backup*, the previous contents are kept there.
+    """
+    if mode is None:
+        try:
+            mode = path.stat().st_mode & 0o777
+        except FileNotFoundError:
+            mode = 0o600
+    temp = _temp_path(path)
+    try:
+        _write_new(temp, data, mode)
+        if backup is not None and path.exists():
+            _keep_previous(path, backup, mode)
+        temp.replace(path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+
+
+def remove_stale_temps(path: Path) -> None:
+    """Remove temp files a killed writer of *path* (or its backup) left behind.
+
+    Call only while holding the lock that serializes writers of *path*.
+    """
+    for stale in path.parent.glob(f".{path.name}*{_TEMP_SUFFIX}"):
+        stale.unlink(missing_ok=True)

@@ -1,0 +1,301 @@
+"""The encrypted store's formats: Argon2id key derivation, data-key wrapping, the Fernet document.
+
+Pure functions over bytes, no I/O. All primitives come from ``cryptography``:
+Argon2id derives a key-encryption key from the master password, Fernet wraps
+the random data key with it, and the data key encrypts the whole secrets
+document (names and values) as a single Fernet token, so no entry can be read,
+swapped or rolled back on its own.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import secrets as _random
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+from pydantic import SecretStr
+
+from glassdome.errors import StoreCorrupted, WeakMasterPassword, WrongMasterPassword
+
+__all__ = [
+    "DEFAULT_KDF",
+    "KDF_FLOOR",
+    "MIN_PASSWORD_LENGTH",
+    "Document",
+    "KdfParams",
+    "KeyFile",
+    "UnlockedKey",
+    "check_new_password",
+    "decrypt_document",
+    "encrypt_document",
+    "new_key_file",
+    "parse_key_file",
+    "rewrap_key_file",
+    "unlock_key_file",
+]
+
+KEY_FORMAT = "glassdome-master-key"
+DOC_FORMAT = "glassdome-secrets"
+FORMAT_VERSION = 1
+MIN_PASSWORD_LENGTH = 8
+_SALT_BYTES = 16
+# Parameters read from a file are bounded so a crafted header cannot ask for
+# unbounded memory or time.
+_MAX_MEMORY_KIB = 4 * 1024 * 1024
+_MAX_ITERATIONS = 64
+_MAX_LANES = 64
+
+
+@dataclass(frozen=True, slots=True)
+class KdfParams:
+    """Argon2id cost parameters (RFC 9106 names: m in KiB, t, p)."""
+
+    memory_cost_kib: int
+    iterations: int
+    lanes: int = 4
+
+    def below(self, other: KdfParams) -> bool:
+        """Whether these parameters are weaker than *other* in memory or time."""
+        return self.memory_cost_kib < other.memory_cost_kib or self.iterations < other.iterations
+
+    def describe(self) -> str:
+        """Return a short human description, e.g. ``argon2id m=64 MiB t=3 p=4``."""
+        return f"argon2id m={self.memory_cost_kib // 1024} MiB t={self.iterations} p={self.lanes}"
+
+
+DEFAULT_KDF = KdfParams(memory_cost_kib=64 * 1024, iterations=3, lanes=4)
+# OWASP's minimum for Argon2id: 19 MiB of memory, 2 iterations.
+KDF_FLOOR = KdfParams(memory_cost_kib=19 * 1024, iterations=2, lanes=1)
+
+
+def check_kdf(params: KdfParams) -> KdfParams:
+    """Return *params* if they are within the floor and the ceiling, else raise ValueError."""
+    if params.below(KDF_FLOOR):
+        raise ValueError(
+            f"Argon2id parameters {params.describe()} are below the floor "
+            f"(at least {KDF_FLOOR.memory_cost_kib // 1024} MiB and {KDF_FLOOR.iterations} "
+            "iterations)"
+        )
+    if (
+        params.memory_cost_kib > _MAX_MEMORY_KIB
+        or params.iterations > _MAX_ITERATIONS
+        or not 1 <= params.lanes <= _MAX_LANES
+    ):
+        raise ValueError(f"Argon2id parameters {params.describe()} are out of range")
+    return params
+
+
+def check_new_password(password: SecretStr) -> None:
+    """Refuse a new master password that is too short to be one."""
+    if len(password.get_secret_value()) < MIN_PASSWORD_LENGTH:
+        raise WeakMasterPassword(
+            f"the master password must be at least {MIN_PASSWORD_LENGTH} characters long; "
+            "choose a longer one (a passphrase of several words is best)"
+        )
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class KeyFile:
+    """The parsed contents of ``master_key.enc``: KDF header and the wrapped data key."""
+
+    key_id: str
+    kdf: KdfParams
+    salt: bytes
+    wrapped_key: bytes
+
+    def __repr__(self) -> str:
+        return f"KeyFile(key_id={self.key_id!r}, kdf={self.kdf.describe()!r})"
+
+    def to_bytes(self) -> bytes:
+        """Serialize as a versioned JSON header (nothing in it is secret)."""
+        doc = {
+            "format": KEY_FORMAT,
+            "version": FORMAT_VERSION,
+            "key_id": self.key_id,
+            "kdf": {
+                "algorithm": "argon2id",
+                "memory_cost_kib": self.kdf.memory_cost_kib,
+                "iterations": self.kdf.iterations,
+                "lanes": self.kdf.lanes,
+                "salt": base64.b64encode(self.salt).decode("ascii"),
+            },
+            "wrapped_data_key": self.wrapped_key.decode("ascii"),
+        }
+        return (json.dumps(doc, indent=2) + "\n").encode("ascii")
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class UnlockedKey:
+    """A data key in memory, with the id of the key file it came from."""
+
+    key_id: str
+    fernet: Fernet
+
+    def __repr__(self) -> str:
+        return f"UnlockedKey(key_id={self.key_id!r})"
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Document:
+    """The decrypted secrets document: a generation counter and the name/value map."""
+
+    generation: int
+    secrets: dict[str, str]
+
+    def __repr__(self) -> str:
+        return f"Document(generation={self.generation}, names={len(self.secrets)})"
+
+
+def _derive_kek(password: SecretStr, salt: bytes, params: KdfParams, key_id: str) -> Fernet:
+    raw = Argon2id(
+        salt=salt,
+        length=32,
+        iterations=params.iterations,
+        lanes=params.lanes,
+        memory_cost=params.memory_cost_kib,
+        # Binding the key id means a key file with a swapped id no longer unlocks.
+        ad=f"{KEY_FORMAT}/{FORMAT_VERSION}/{key_id}".encode("ascii"),
+    ).derive(password.get_secret_value().encode("utf-8"))
+    return Fernet(base64.urlsafe_b64encode(raw))
+
+
+def new_key_file(password: SecretStr, params: KdfParams) -> tuple[KeyFile, UnlockedKey]:
+    """Create a fresh random data key and wrap it under *password*."""
+    check_new_password(password)
+    check_kdf(params)
+    key_id = _random.token_hex(16)
+    salt = os.urandom(_SALT_BYTES)
+    data_key = Fernet.generate_key()
+    wrapped = _derive_kek(password, salt, params, key_id).encrypt(data_key)
+    return KeyFile(key_id, params, salt, wrapped), UnlockedKey(key_id, Fernet(data_key))
+
+
+def rewrap_key_file(
+    key_file: KeyFile, old: SecretStr, new: SecretStr, params: KdfParams
+) -> KeyFile:
+    """Wrap the same data key under a new password (and possibly new KDF parameters)."""
+    check_new_password(new)
+    check_kdf(params)
+    data_key = _unwrap(key_file, old)
+    salt = os.urandom(_SALT_BYTES)
+    wrapped = _derive_kek(new, salt, params, key_file.key_id).encrypt(data_key)
+    return KeyFile(key_file.key_id, params, salt, wrapped)
+
+
+def _unwrap(key_file: KeyFile, password: SecretStr) -> bytes:
+    kek = _derive_kek(password, key_file.salt, key_file.kdf, key_file.key_id)
+    try:
+        return kek.decrypt(key_file.wrapped_key)
+    except InvalidToken:
+        raise WrongMasterPassword(
+            "wrong master password: it does not unlock the store; nothing was changed"
+        ) from None
+
+
+def unlock_key_file(key_file: KeyFile, password: SecretStr) -> UnlockedKey:
+    """Unwrap the data key, or raise `WrongMasterPassword`."""
+    return UnlockedKey(key_file.key_id, Fernet(_unwrap(key_file, password)))
+
+
+def _corrupted(source: str, what: str) -> StoreCorrupted:
+    return StoreCorrupted(f"{source} is corrupted or was altered ({what})")
+
+
+def _load_json(content: bytes, source: str) -> dict[str, Any]:
+    try:
+        doc = json.loads(content.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise _corrupted(source, "not a valid header") from None
+    if not isinstance(doc, dict):
+        raise _corrupted(source, "not a valid header")
+    return doc
+
+
+def parse_key_file(content: bytes, source: str) -> KeyFile:
+    """Parse ``master_key.enc``; anything unexpected raises `StoreCorrupted`."""
+    doc = _load_json(content, source)
+    if doc.get("format") != KEY_FORMAT:
+        raise _corrupted(source, "not a glassdome master key file")
+    if doc.get("version") != FORMAT_VERSION:
+        raise StoreCorrupted(
+            f"{source} has format version {doc.get('version')!r}; this glassdome reads "
+            f"version {FORMAT_VERSION}: upgrade glassdome"
+        )
+    try:
+        kdf_doc = doc["kdf"]
+        if kdf_doc["algorithm"] != "argon2id":
+            raise _corrupted(source, f"unknown KDF {kdf_doc['algorithm']!r}")
+        params = check_kdf(
+            KdfParams(
+                memory_cost_kib=int(kdf_doc["memory_cost_kib"]),
+                iterations=int(kdf_doc["iterations"]),
+                lanes=int(kdf_doc["lanes"]),
+            )
+        )
+        salt = base64.b64decode(kdf_doc["salt"], validate=True)
+        key_id = str(doc["key_id"])
+        wrapped = str(doc["wrapped_data_key"]).encode("ascii")
+    except (KeyError, TypeError, ValueError, binascii.Error) as exc:
+        raise _corrupted(source, f"bad field: {type(exc).__name__}") from None
+    if len(salt) < _SALT_BYTES:
+        raise _corrupted(source, "salt too short")
+    return KeyFile(key_id, params, salt, wrapped)
+
+
+def encrypt_document(key: UnlockedKey, document: Document) -> bytes:
+    """Serialize and encrypt the whole document as one Fernet token behind a plain header."""
+    header = {"format": DOC_FORMAT, "version": FORMAT_VERSION, "key_id": key.key_id}
+    body = json.dumps(
+        {"key_id": key.key_id, "generation": document.generation, "secrets": document.secrets},
+        separators=(",", ":"),
+        sort_keys=True,
+    ).encode("utf-8")
+    token = key.fernet.encrypt(body)
+    return json.dumps(header).encode("ascii") + b"\n" + token + b"\n"
+
+
+def document_key_id(content: bytes, source: str) -> str:
+    """Return the key id named in a document's plain header."""
+    header_line, sep, _ = content.partition(b"\n")
+    if not sep:
+        raise _corrupted(source, "truncated")
+    header = _load_json(header_line, source)
+    if header.get("format") != DOC_FORMAT:
+        raise _corrupted(source, "not a glassdome secrets file")
+    if header.get("version") != FORMAT_VERSION:
+        raise StoreCorrupted(
+            f"{source} has format version {header.get('version')!r}; this glassdome reads "
+            f"version {FORMAT_VERSION}: upgrade glassdome"
+        )
+    return str(header.get("key_id"))
+
+
+def decrypt_document(key: UnlockedKey, content: bytes, source: str) -> Document:
+    """Decrypt and check a secrets document; any damage raises `StoreCorrupted`."""
+    document_key_id(content, source)
+    _, _, rest = content.partition(b"\n")
+    token = rest.rstrip(b"\n")
+    try:
+        body = key.fernet.decrypt(token)
+    except InvalidToken:
+        raise _corrupted(source, "authentication failed") from None
+    try:
+        doc = json.loads(body)
+        generation = int(doc["generation"])
+        entries = doc["secrets"]
+        ok = (
+            doc["key_id"] == key.key_id
+            and isinstance(entries, dict)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in entries.items())
+        )
+    except (ValueError, KeyError, TypeError):
+        ok = False
+    if not ok:
+        raise _corrupted(source, "unexpected contents")
+    return Document(generation, dict(entries))

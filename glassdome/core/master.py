@@ -1,0 +1,140 @@
+"""Where the master password comes from: a file, the environment, or a hidden prompt."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from pydantic import SecretStr
+
+from glassdome.core.crypto import MIN_PASSWORD_LENGTH
+from glassdome.errors import MasterPasswordUnavailable, WeakMasterPassword
+
+__all__ = ["ENV_PASSWORD", "ENV_PASSWORD_FILE", "MasterPasswordSource", "rich_ask"]
+
+ENV_PASSWORD_FILE = "GLASSDOME_MASTER_PASSWORD_FILE"  # noqa: S105 - a variable name
+ENV_PASSWORD = "GLASSDOME_MASTER_PASSWORD"  # noqa: S105 - a variable name
+ENV_NO_INPUT = "GLASSDOME_NO_INPUT"
+_PROMPT_ATTEMPTS = 3
+
+
+def rich_ask(prompt: str) -> str:
+    """Ask for a hidden value with Rich, on stderr so stdout stays clean for scripts."""
+    from rich.console import Console
+    from rich.prompt import Prompt
+
+    return Prompt.ask(prompt, password=True, console=Console(stderr=True))
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(slots=True)
+class MasterPasswordSource:
+    """Find the master password: a file, the environment, or a hidden prompt.
+
+    In that order: ``$GLASSDOME_MASTER_PASSWORD_FILE``, ``$GLASSDOME_MASTER_PASSWORD``,
+    then a hidden prompt when stdin is a terminal.
+
+    *env*, *stdin* and *ask* are injectable so tests drive it without a terminal.
+    """
+
+    env: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    stdin: TextIO | None = None
+    ask: Callable[[str], str] = rich_ask
+
+    def origin(self) -> str:
+        """Name the source that would be used, without reading any secret."""
+        if self.env.get(ENV_PASSWORD_FILE):
+            return f"{ENV_PASSWORD_FILE} ({self.env[ENV_PASSWORD_FILE]})"
+        if self.env.get(ENV_PASSWORD):
+            return ENV_PASSWORD
+        if self._can_prompt():
+            return "prompt"
+        return "none"
+
+    @property
+    def interactive(self) -> bool:
+        """Whether the password is typed, so a wrong one may be asked for again."""
+        return self.origin() == "prompt"
+
+    def _can_prompt(self) -> bool:
+        if _truthy(self.env.get(ENV_NO_INPUT)):
+            return False
+        stream = self.stdin if self.stdin is not None else sys.stdin
+        try:
+            return stream is not None and stream.isatty()
+        except (ValueError, OSError):  # closed or detached stdin
+            return False
+
+    def get(self, *, new: bool, purpose: str = "the glassdome secret store") -> SecretStr:
+        """Return the master password; *new* asks twice and enforces the minimum length."""
+        file_name = self.env.get(ENV_PASSWORD_FILE)
+        if file_name:
+            password = SecretStr(_read_password_file(Path(file_name)))
+        elif self.env.get(ENV_PASSWORD):
+            password = SecretStr(self.env[ENV_PASSWORD])
+        elif self._can_prompt():
+            return self._prompt_new(purpose) if new else self._prompt(purpose)
+        else:
+            raise MasterPasswordUnavailable(
+                "the secret store needs its master password and there is no terminal to ask "
+                f"on: set {ENV_PASSWORD_FILE} to a file holding it (best), or "
+                f"{ENV_PASSWORD}, or run in a terminal"
+                + (f" without {ENV_NO_INPUT}=1" if _truthy(self.env.get(ENV_NO_INPUT)) else "")
+            )
+        if new and len(password.get_secret_value()) < MIN_PASSWORD_LENGTH:
+            raise WeakMasterPassword(
+                f"the new store's master password (from {self.origin()}) is shorter than "
+                f"{MIN_PASSWORD_LENGTH} characters; choose a longer one"
+            )
+        return password
+
+    def _prompt(self, purpose: str) -> SecretStr:
+        return SecretStr(self.ask(f"Master password for {purpose}"))
+
+    def _prompt_new(self, purpose: str) -> SecretStr:
+        for _ in range(_PROMPT_ATTEMPTS):
+            first = self.ask(f"New master password for {purpose}")
+            if len(first) < MIN_PASSWORD_LENGTH:
+                _say(f"The master password must be at least {MIN_PASSWORD_LENGTH} characters.")
+                continue
+            if self.ask("Repeat the master password") != first:
+                _say("The two entries differ; try again.")
+                continue
+            return SecretStr(first)
+        raise WeakMasterPassword(
+            f"no usable new master password after {_PROMPT_ATTEMPTS} attempts; nothing was stored"
+        )
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def _read_password_file(path: Path) -> str:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise MasterPasswordUnavailable(
+            f"{ENV_PASSWORD_FILE} points at {path}, which cannot be read ({exc.strerror}); "
+            "fix the path or unset the variable"
+        ) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise MasterPasswordUnavailable(
+            f"{ENV_PASSWORD_FILE} points at {path}, which is not UTF-8 text"
+        ) from None
+    if text.endswith("\r\n"):
+        text = text[:-2]
+    elif text.endswith("\n"):
+        text = text[:-1]
+    if not text:
+        raise MasterPasswordUnavailable(f"{ENV_PASSWORD_FILE} points at {path}, which is empty")
+    return text

@@ -1,0 +1,72 @@
+"""The rules every secret name and value follows, whichever backend holds it."""
+
+from __future__ import annotations
+
+import re
+
+from glassdome.errors import InvalidSecretName, InvalidSecretValue
+
+__all__ = ["MAX_VALUE_BYTES", "NAME_RULE", "check_value", "normalize_name"]
+
+NAME_RULE = "[a-z0-9][a-z0-9_.-]{0,127}"
+MAX_VALUE_BYTES = 64 * 1024
+
+_NAME = re.compile(NAME_RULE)
+
+
+def normalize_name(name: object) -> str:
+    """Return *name* lower-cased, or raise `InvalidSecretName` stating the rule."""
+    if not isinstance(name, str):
+        raise InvalidSecretName(
+            f"secret names are text, not {type(name).__name__}; use letters, digits, '_', '.', '-'"
+        )
+    lowered = name.lower()
+    if not _NAME.fullmatch(lowered):
+        # The offending name is described, not quoted: a value passed by mistake
+        # in the name's place must not end up in a message.
+        raise InvalidSecretName(f"invalid secret name ({_what_is_wrong(lowered)}): {_RULE_TEXT}")
+    return lowered
+
+
+_RULE_TEXT = (
+    f"names are 1-128 characters matching {NAME_RULE}: lower-case letters, digits, "
+    "'_', '.' and '-', starting with a letter or digit"
+)
+
+
+def _what_is_wrong(name: str) -> str:
+    if not name:
+        return "it is empty"
+    if len(name) > 128:
+        return f"it is {len(name)} characters long"
+    if not re.fullmatch("[a-z0-9]", name[0]):
+        return "it must start with a letter or digit"
+    for position, char in enumerate(name, start=1):
+        if not re.fullmatch("[a-z0-9_.-]", char):
+            shown = repr(char) if char.isprintable() else f"U+{ord(char):04X}"
+            return f"character {shown} at position {position} is not allowed"
+    return "it does not match the rule"  # pragma: no cover - the checks above are exhaustive
+
+
+def check_value(name: str, value: object) -> str:
+    """Return *value* if it can be stored, else raise `InvalidSecretValue` (never quoting it)."""
+    if not isinstance(value, str):
+        raise InvalidSecretValue(
+            f"the value for {name!r} must be text (str), not {type(value).__name__}"
+        )
+    if not value:
+        raise InvalidSecretValue(
+            f"the value for {name!r} is empty; to remove a secret, delete it instead"
+        )
+    try:
+        size = len(value.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise InvalidSecretValue(
+            f"the value for {name!r} is not valid Unicode text (it holds a lone surrogate)"
+        ) from None
+    if size > MAX_VALUE_BYTES:
+        raise InvalidSecretValue(
+            f"the value for {name!r} is {size} bytes of UTF-8; the limit is {MAX_VALUE_BYTES} "
+            "(64 KiB): store a path to a file instead"
+        )
+    return value

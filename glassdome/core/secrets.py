@@ -1,0 +1,282 @@
+"""`SecretsManager`: one facade over whichever backend holds the secrets.
+
+```python
+from glassdome.core.secrets import get_secrets_manager
+secrets = get_secrets_manager()
+secrets.set_secret("proxmox_token_value", "new-token")
+secrets.get_secret("proxmox_token_value")
+```
+
+The backend is chosen on first use (never at import or construction):
+``GLASSDOME_SECRETS_BACKEND=auto`` (default) takes the OS keyring when a secure
+one answers, else the encrypted file; an explicit choice that cannot work is an
+error, never a silent fallback. `describe()` says what was chosen and why.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from glassdome.backends.base import Availability, BackendContext, SecretBackend
+from glassdome.core.crypto import DEFAULT_KDF, KdfParams, check_kdf
+from glassdome.core.master import MasterPasswordSource
+from glassdome.core.names import check_value, normalize_name
+from glassdome.errors import BackendUnavailable, SecretStoreError
+
+__all__ = [
+    "ENV_BACKEND",
+    "ENV_HOME",
+    "SecretsManager",
+    "StoreDescription",
+    "default_home",
+    "get_secrets_manager",
+    "reset_secrets_manager",
+]
+
+ENV_BACKEND = "GLASSDOME_SECRETS_BACKEND"
+ENV_HOME = "GLASSDOME_HOME"
+ENV_KDF_MEMORY = "GLASSDOME_KDF_MEMORY_KIB"
+ENV_KDF_ITERATIONS = "GLASSDOME_KDF_ITERATIONS"
+
+
+def default_home(env: Mapping[str, str] | None = None) -> Path:
+    """``$GLASSDOME_HOME``, or ``~/.glassdome``."""
+    env = os.environ if env is None else env
+    configured = env.get(ENV_HOME)
+    return Path(configured).expanduser() if configured else Path.home() / ".glassdome"
+
+
+def _kdf_from_env(env: Mapping[str, str]) -> KdfParams:
+    memory = env.get(ENV_KDF_MEMORY)
+    iterations = env.get(ENV_KDF_ITERATIONS)
+    if not memory and not iterations:
+        return DEFAULT_KDF
+    try:
+        params = KdfParams(
+            memory_cost_kib=int(memory) if memory else DEFAULT_KDF.memory_cost_kib,
+            iterations=int(iterations) if iterations else DEFAULT_KDF.iterations,
+            lanes=DEFAULT_KDF.lanes,
+        )
+        return check_kdf(params)
+    except ValueError as exc:
+        raise BackendUnavailable(
+            f"{ENV_KDF_MEMORY}/{ENV_KDF_ITERATIONS}: {exc}; unset them to use the defaults"
+        ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class StoreDescription:
+    """Which backend was chosen and why; holds no secret value."""
+
+    backend: str
+    requested: str
+    reason: str
+    home: Path
+    probes: dict[str, Availability] = field(default_factory=dict)
+    details: dict[str, str] = field(default_factory=dict)
+
+
+class SecretsManager:
+    """Get, set, delete and list secrets in the selected backend.
+
+    *home* defaults to ``$GLASSDOME_HOME`` or ``~/.glassdome``; *backend* is a
+    backend name (``auto``, ``keyring``, ``file``, or a plugin's) or a ready
+    backend object, defaulting to ``$GLASSDOME_SECRETS_BACKEND`` or ``auto``.
+    """
+
+    def __init__(
+        self,
+        home: str | os.PathLike[str] | None = None,
+        backend: str | SecretBackend | None = None,
+        *,
+        env: Mapping[str, str] | None = None,
+        password: MasterPasswordSource | None = None,
+        kdf: KdfParams | None = None,
+        notice: Callable[[str], None] | None = None,
+    ) -> None:
+        self._env: Mapping[str, str] = os.environ if env is None else env
+        self.home = Path(home).expanduser() if home is not None else default_home(self._env)
+        self._requested = backend if backend is not None else self._env.get(ENV_BACKEND) or "auto"
+        self._password = password or MasterPasswordSource(env=self._env)
+        self._kdf = kdf
+        self._notice = notice
+        self._lock = threading.Lock()
+        self._backend: SecretBackend | None = None
+        self._description: StoreDescription | None = None
+
+    def __repr__(self) -> str:
+        chosen = self._backend.name if self._backend is not None else "not selected yet"
+        return f"SecretsManager(home={str(self.home)!r}, backend={chosen!r})"
+
+    # -- selection -----------------------------------------------------------
+
+    def _context(self) -> BackendContext:
+        kdf = self._kdf or _kdf_from_env(self._env)
+        if self._notice is None:
+            return BackendContext(self.home, self._env, self._password, kdf)
+        return BackendContext(self.home, self._env, self._password, kdf, self._notice)
+
+    def _select(self) -> SecretBackend:
+        if self._backend is not None:
+            return self._backend
+        with self._lock:
+            if self._backend is None:
+                self._backend, self._description = self._choose()
+        return self._backend
+
+    def _choose(self) -> tuple[SecretBackend, StoreDescription]:
+        requested = self._requested
+        if not isinstance(requested, str):
+            state = requested.availability()
+            if not state.available:
+                raise BackendUnavailable(
+                    f"the {requested.name} backend cannot be used: {state.reason}"
+                )
+            return requested, self._describe(requested, requested.name, state.reason, {})
+        from glassdome.backends.registry import backend_factories
+
+        factories = backend_factories()
+        name = requested.strip().lower()
+        if name == "auto":
+            return self._choose_auto(factories)
+        if name not in factories:
+            known = ", ".join(["auto", *sorted(factories)])
+            raise BackendUnavailable(
+                f"{ENV_BACKEND}={requested!r} is not a known backend; choose one of: {known}"
+            )
+        backend = factories[name](self._context())
+        state = backend.availability()
+        if not state.available:
+            raise BackendUnavailable(
+                f"{ENV_BACKEND}={name} was asked for, but {state.reason}; "
+                f"fix that, or set {ENV_BACKEND}=auto to use what is available"
+            )
+        return backend, self._describe(backend, name, f"{ENV_BACKEND}={name}", {name: state})
+
+    def _choose_auto(
+        self, factories: Mapping[str, Callable[[BackendContext], SecretBackend]]
+    ) -> tuple[SecretBackend, StoreDescription]:
+        context = self._context()
+        keyring = factories["keyring"](context)
+        keyring_state = keyring.availability()
+        if keyring_state.available:
+            return keyring, self._describe(
+                keyring,
+                "auto",
+                f"a secure OS keyring is available ({keyring_state.reason})",
+                {"keyring": keyring_state},
+            )
+        file_backend = factories["file"](context)
+        file_state = file_backend.availability()
+        probes = {"keyring": keyring_state, "file": file_state}
+        if not file_state.available:
+            raise BackendUnavailable(
+                f"no secret backend is usable: keyring: {keyring_state.reason}; "
+                f"file: {file_state.reason}"
+            )
+        return file_backend, self._describe(
+            file_backend,
+            "auto",
+            f"no usable OS keyring ({keyring_state.reason}), so the encrypted file",
+            probes,
+        )
+
+    def _describe(
+        self, backend: SecretBackend, requested: str, reason: str, probes: dict[str, Availability]
+    ) -> StoreDescription:
+        return StoreDescription(backend.name, requested, reason, self.home, probes)
+
+    @property
+    def backend(self) -> SecretBackend:
+        """The selected backend object (selecting it on first use)."""
+        return self._select()
+
+    @property
+    def backend_name(self) -> str:
+        """``"keyring"`` or ``"file"`` (or a plugin's name)."""
+        return self._select().name
+
+    def describe(self) -> StoreDescription:
+        """Which backend holds the secrets, why it was chosen, and where (no values)."""
+        backend = self._select()
+        base = self._description
+        if base is None:  # pragma: no cover - _select always sets both
+            raise RuntimeError("backend selected without a description")
+        return StoreDescription(
+            base.backend, base.requested, base.reason, base.home, base.probes, backend.details()
+        )
+
+    # -- secrets -------------------------------------------------------------
+
+    def get_secret(self, name: str) -> str | None:
+        """Return the value stored under *name*, or None when there is none."""
+        return self._select().get(normalize_name(name))
+
+    def set_secret(self, name: str, value: str | SecretStr) -> None:
+        """Store *value* under *name*, replacing any previous value."""
+        key = normalize_name(name)
+        self._select().set(key, check_value(key, _unwrap(value)))
+
+    def set_many(self, items: Mapping[str, str | SecretStr]) -> None:
+        """Store several secrets with one unlock and one write; all are checked before any is."""
+        checked: dict[str, str] = {}
+        for name, value in items.items():
+            key = normalize_name(name)
+            checked[key] = check_value(key, _unwrap(value))
+        if checked:
+            self._select().set_many(checked)
+
+    def delete_secret(self, name: str) -> bool:
+        """Delete *name*; return whether it existed."""
+        return self._select().delete(normalize_name(name))
+
+    def list_secrets(self) -> list[str]:
+        """Return the sorted names of every stored secret (never their values)."""
+        return sorted(self._select().names())
+
+    def change_master_password(self, old: str | SecretStr, new: str | SecretStr) -> None:
+        """Re-wrap the file store's data key under *new*; the store itself is not rewritten."""
+        from glassdome.backends.encrypted_file import EncryptedFileBackend
+
+        backend = self._select()
+        if not isinstance(backend, EncryptedFileBackend):
+            raise SecretStoreError(
+                f"the {backend.name} backend has no glassdome master password; "
+                "it is protected by its own login"
+            )
+        backend.change_master_password(_secret(old), _secret(new), self._kdf)
+
+
+def _unwrap(value: str | SecretStr) -> str | SecretStr:
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
+
+
+def _secret(value: str | SecretStr) -> SecretStr:
+    return value if isinstance(value, SecretStr) else SecretStr(value)
+
+
+_default: SecretsManager | None = None
+_default_lock = threading.Lock()
+
+
+def get_secrets_manager() -> SecretsManager:
+    """Return the process-wide `SecretsManager`, configured from the environment."""
+    global _default
+    if _default is None:
+        with _default_lock:
+            if _default is None:
+                _default = SecretsManager()
+    return _default
+
+
+def reset_secrets_manager() -> None:
+    """Forget the process-wide instance (after changing the environment, e.g. in tests)."""
+    global _default
+    with _default_lock:
+        _default = None

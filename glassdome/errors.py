@@ -1,0 +1,60 @@
+"""Every error glassdome raises on purpose.
+
+Each message says what happened and what to do next, and never contains a
+secret value: messages name secrets, they never quote them.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BackendUnavailable",
+    "GlassdomeError",
+    "InvalidSecretName",
+    "InvalidSecretValue",
+    "MasterPasswordUnavailable",
+    "SecretStoreError",
+    "StoreBusy",
+    "StoreCorrupted",
+    "WeakMasterPassword",
+    "WrongMasterPassword",
+]
+
+
+class GlassdomeError(Exception):
+    """Root of every error glassdome raises on purpose."""
+
+
+class SecretStoreError(GlassdomeError):
+    """Something went wrong in the secret store."""
+
+
+class InvalidSecretName(SecretStoreError, ValueError):
+    """A secret name does not follow the naming rule."""
+
+
+class InvalidSecretValue(SecretStoreError, ValueError):
+    """A secret value is empty, not text, or too large."""
+
+
+class BackendUnavailable(SecretStoreError):
+    """The requested secret backend cannot be used here; the message says why."""
+
+
+class MasterPasswordUnavailable(SecretStoreError):
+    """No master password source is available and no terminal to ask on."""
+
+
+class WeakMasterPassword(SecretStoreError, ValueError):
+    """A new master password is too short."""
+
+
+class WrongMasterPassword(SecretStoreError):
+    """The master password does not unlock the store. Nothing on disk was changed."""
+
+
+class StoreCorrupted(SecretStoreError):
+    """The encrypted store cannot be read as written; it is never treated as empty."""
+
+
+class StoreBusy(SecretStoreError):
+    """Another process held the store's lock for too long."""

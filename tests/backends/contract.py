@@ -1,0 +1,126 @@
+"""The contract every secret backend passes, run through the public `SecretsManager`.
+
+Subclass `BackendContract`, provide `make_manager`, and the backend proves
+itself by passing every test here.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from glassdome.core.names import MAX_VALUE_BYTES
+from glassdome.core.secrets import SecretsManager
+from glassdome.errors import InvalidSecretName, InvalidSecretValue
+
+
+class BackendContract:
+    backend_name: str = ""
+
+    @pytest.fixture
+    def manager(self) -> SecretsManager:
+        return self.make_manager()
+
+    def make_manager(self) -> SecretsManager:
+        """Return a new manager (own caches) over the same backing store as every other call."""
+        raise NotImplementedError
+
+    def test_selected_backend_is_the_one_under_test(self, manager: SecretsManager) -> None:
+        assert manager.backend_name == self.backend_name
+
+    def test_missing_name_reads_as_none(self, manager: SecretsManager) -> None:
+        assert manager.get_secret("never_set") is None
+
+    def test_set_then_get_round_trips(self, manager: SecretsManager) -> None:
+        manager.set_secret("proxmox_password", "s3cret-value")
+        assert manager.get_secret("proxmox_password") == "s3cret-value"
+        assert self.make_manager().get_secret("proxmox_password") == "s3cret-value"
+
+    def test_set_replaces_previous_value(self, manager: SecretsManager) -> None:
+        manager.set_secret("token", "first")
+        manager.set_secret("token", "second")
+        assert self.make_manager().get_secret("token") == "second"
+
+    def test_delete_reports_whether_it_existed(self, manager: SecretsManager) -> None:
+        manager.set_secret("gone", "value")
+        assert manager.delete_secret("gone") is True
+        assert manager.get_secret("gone") is None
+        assert manager.delete_secret("gone") is False
+        assert "gone" not in self.make_manager().list_secrets()
+
+    def test_list_is_sorted_names_only(self, manager: SecretsManager) -> None:
+        manager.set_secret("zeta", "value-z")
+        manager.set_secret("alpha", "value-a")
+        names = self.make_manager().list_secrets()
+        assert names == sorted(names)
+        assert {"alpha", "zeta"} <= set(names)
+        assert "value-a" not in names
+
+    def test_set_many_stores_everything(self, manager: SecretsManager) -> None:
+        items = {f"batch_{i:02d}": f"value-{i}" for i in range(20)}
+        manager.set_many(items)
+        other = self.make_manager()
+        assert {name: other.get_secret(name) for name in items} == items
+        assert set(items) <= set(other.list_secrets())
+
+    def test_names_are_lower_cased(self, manager: SecretsManager) -> None:
+        manager.set_secret("Azure_Client_Secret", "value")
+        assert manager.get_secret("azure_client_secret") == "value"
+        assert "azure_client_secret" in manager.list_secrets()
+
+    @pytest.mark.parametrize("bad", ["", "_hidden", "has space", "x" * 129, "slash/name", "ümlaut"])
+    def test_invalid_names_are_refused_and_store_nothing(
+        self, manager: SecretsManager, bad: str
+    ) -> None:
+        with pytest.raises(InvalidSecretName, match=r"\[a-z0-9\]"):
+            manager.set_secret(bad, "value")
+        assert manager.list_secrets() == []
+
+    def test_unicode_values_round_trip(self, manager: SecretsManager) -> None:
+        value = "pässwörd-密码-🔑-\n-tab\t-end"
+        manager.set_secret("unicode", value)
+        assert self.make_manager().get_secret("unicode") == value
+
+    def test_largest_value_round_trips(self, manager: SecretsManager) -> None:
+        value = "x" * (MAX_VALUE_BYTES - 4) + "🔑"  # exactly 64 KiB of UTF-8
+        assert len(value.encode()) == MAX_VALUE_BYTES
+        manager.set_secret("large", value)
+        assert self.make_manager().get_secret("large") == value
+
+    def test_oversized_and_empty_values_are_refused(self, manager: SecretsManager) -> None:
+        with pytest.raises(InvalidSecretValue, match="65536"):
+            manager.set_secret("large", "x" * (MAX_VALUE_BYTES + 1))
+        with pytest.raises(InvalidSecretValue, match="empty"):
+            manager.set_secret("empty", "")
+        assert manager.list_secrets() == []
+
+    def test_set_many_checks_everything_before_storing_anything(
+        self, manager: SecretsManager
+    ) -> None:
+        with pytest.raises(InvalidSecretValue):
+            manager.set_many({"good": "value", "bad": ""})
+        assert manager.get_secret("good") is None
+
+    def test_concurrent_writers_lose_nothing(self, manager: SecretsManager) -> None:
+        manager.set_secret("seed", "value")  # creates the store before the race
+        errors: list[BaseException] = []
+
+        def writer(worker: int) -> None:
+            try:
+                own = self.make_manager()
+                for i in range(5):
+                    own.set_secret(f"w{worker}_{i}", f"value-{worker}-{i}")
+            except BaseException as exc:  # surfaced below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=writer, args=(w,)) for w in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        final = self.make_manager()
+        expected = {f"w{w}_{i}" for w in range(4) for i in range(5)}
+        assert expected <= set(final.list_secrets())
+        assert all(final.get_secret(f"w{w}_{i}") == f"value-{w}-{i}" for w in range(4) for i in range(5))
