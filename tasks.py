@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from collections.abc import Callable
+from pathlib import Path
 
 from invoke import Collection, Context, Exit, task
 
@@ -62,4 +64,116 @@ def test(c: Context, k: str = "", lint_first: bool = True, args: str = "") -> No
     c.run(f"{sys.executable} -m pytest {selection} {args}", pty=False)
 
 
-ns = Collection(test, lint, system_deps)
+def _finish(code: int) -> None:
+    if code:
+        raise Exit(code=code)
+
+
+def _call(action: Callable[[], int]) -> None:
+    """Run a package command with the CLI's error handling: one line, exit 1 or 2."""
+    from glassdome.errors import GlassdomeError, UsageError
+
+    try:
+        _finish(action())
+    except UsageError as exc:
+        raise Exit(f"glassdome: error: {exc}", code=2) from None
+    except GlassdomeError as exc:
+        raise Exit(f"glassdome: error: {exc}", code=1) from None
+
+
+def _term():
+    from glassdome.ui.console import Terminal
+
+    return Terminal()
+
+
+@task(
+    name="set",
+    help={
+        "name": "secret name, e.g. proxmox_password",
+        "value": "the value itself (lands in shell history and `ps`: prefer the prompt)",
+        "from_file": "read the value from this file (one trailing newline is dropped)",
+    },
+)
+def secrets_set(c: Context, name: str, value: str | None = None, from_file: str | None = None):
+    """Store a secret: hidden prompt on a terminal, stdin when piped, or --from-file."""
+    from glassdome.commands import secrets
+
+    path = Path(from_file) if from_file else None
+    _call(lambda: secrets.set_secret(_term(), name, value=value, from_file=path))
+
+
+@task(name="get", help={"name": "secret name"})
+def secrets_get(c: Context, name: str):
+    """Print a secret's value on stdout (for scripts)."""
+    from glassdome.commands import secrets
+
+    _call(lambda: secrets.get_secret(_term(), name))
+
+
+@task(name="list", help={"json": "print JSON instead of a table"})
+def secrets_list(c: Context, json: bool = False):
+    """List the stored secret names (never values) and the backend holding them."""
+    from glassdome.commands import secrets
+
+    _call(lambda: secrets.list_secrets(_term(), as_json=json))
+
+
+@task(name="delete", help={"name": "secret name", "yes": "do not ask for confirmation"})
+def secrets_delete(c: Context, name: str, yes: bool = False):
+    """Delete a secret (asks first on a terminal; needs --yes without one)."""
+    from glassdome.commands import secrets
+
+    _call(lambda: secrets.delete_secret(_term(), name, yes=yes))
+
+
+@task(
+    name="migrate",
+    help={
+        "env_file": "the .env file to read (default: $GLASSDOME_ENV_FILE or ./.env)",
+        "dry_run": "show what would be stored; store nothing",
+        "scrub": "after storing and reading back, remove the secrets from .env (kept in .env.bak)",
+        "overwrite": "replace stored values that differ from .env",
+    },
+)
+def secrets_migrate(
+    c: Context,
+    env_file: str | None = None,
+    dry_run: bool = False,
+    scrub: bool = False,
+    overwrite: bool = False,
+):
+    """Move the known secrets from .env into the secret store."""
+    from glassdome.commands.migrate import migrate
+    from glassdome.core.envfile import env_file_path
+
+    path = Path(env_file) if env_file else env_file_path()
+    _call(
+        lambda: migrate(_term(), env_file=path, dry_run=dry_run, scrub=scrub, overwrite=overwrite)
+    )
+
+
+@task(
+    name="doctor",
+    help={"env_file": "the .env file to check (default: ./.env)", "json": "print JSON"},
+)
+def secrets_doctor(c: Context, env_file: str | None = None, json: bool = False):
+    """Check the store (backend, permissions, KDF) and look for plaintext secrets."""
+    from glassdome.commands.doctor import doctor
+
+    path = Path(env_file) if env_file else None
+    _call(lambda: doctor(_term(), env_file=path, as_json=json))
+
+
+secrets_tasks = Collection("secrets")
+for _task in (
+    secrets_set,
+    secrets_get,
+    secrets_list,
+    secrets_delete,
+    secrets_migrate,
+    secrets_doctor,
+):
+    secrets_tasks.add_task(_task)
+
+ns = Collection(test, lint, system_deps, secrets_tasks)

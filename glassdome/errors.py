@@ -15,6 +15,7 @@ __all__ = [
     "SecretStoreError",
     "StoreBusy",
     "StoreCorrupted",
+    "UsageError",
     "WeakMasterPassword",
     "WrongMasterPassword",
 ]
@@ -58,3 +59,7 @@ class StoreCorrupted(SecretStoreError):
 
 class StoreBusy(SecretStoreError):
     """Another process held the store's lock for too long."""
+
+
+class UsageError(GlassdomeError):
+    """A command was called wrongly (exit code 2); the message says how to call it."""

@@ -17,12 +17,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from filelock import FileLock, Timeout
-from pydantic import SecretStr
 
 from glassdome.backends.base import Availability, BackendContext
 from glassdome.core import crypto
 from glassdome.core.atomic import atomic_write, ensure_private_dir, remove_stale_temps
 from glassdome.core.master import MasterPasswordSource
+from glassdome.core.sensitive import SecretText
 from glassdome.errors import StoreBusy, StoreCorrupted, WrongMasterPassword
 
 __all__ = ["BACKUP_FILE", "KEY_FILE", "STORE_FILE", "EncryptedFileBackend"]
@@ -265,7 +265,7 @@ class EncryptedFileBackend:
         return sorted(self._current().secrets)
 
     def change_master_password(
-        self, old: SecretStr, new: SecretStr, kdf: crypto.KdfParams | None = None
+        self, old: SecretText, new: SecretText, kdf: crypto.KdfParams | None = None
     ) -> None:
         """Re-wrap the data key under *new* (with current KDF defaults); the store is untouched."""
         with self._mutex, self._locked():

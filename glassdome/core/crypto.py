@@ -19,8 +19,8 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
-from pydantic import SecretStr
 
+from glassdome.core.sensitive import SecretText
 from glassdome.errors import StoreCorrupted, WeakMasterPassword, WrongMasterPassword
 
 __all__ = [
@@ -91,7 +91,7 @@ def check_kdf(params: KdfParams) -> KdfParams:
     return params
 
 
-def check_new_password(password: SecretStr) -> None:
+def check_new_password(password: SecretText) -> None:
     """Refuse a new master password that is too short to be one."""
     if len(password.get_secret_value()) < MIN_PASSWORD_LENGTH:
         raise WeakMasterPassword(
@@ -152,7 +152,7 @@ class Document:
         return f"Document(generation={self.generation}, names={len(self.secrets)})"
 
 
-def _derive_kek(password: SecretStr, salt: bytes, params: KdfParams, key_id: str) -> Fernet:
+def _derive_kek(password: SecretText, salt: bytes, params: KdfParams, key_id: str) -> Fernet:
     raw = Argon2id(
         salt=salt,
         length=32,
@@ -165,7 +165,7 @@ def _derive_kek(password: SecretStr, salt: bytes, params: KdfParams, key_id: str
     return Fernet(base64.urlsafe_b64encode(raw))
 
 
-def new_key_file(password: SecretStr, params: KdfParams) -> tuple[KeyFile, UnlockedKey]:
+def new_key_file(password: SecretText, params: KdfParams) -> tuple[KeyFile, UnlockedKey]:
     """Create a fresh random data key and wrap it under *password*."""
     check_new_password(password)
     check_kdf(params)
@@ -177,7 +177,7 @@ def new_key_file(password: SecretStr, params: KdfParams) -> tuple[KeyFile, Unloc
 
 
 def rewrap_key_file(
-    key_file: KeyFile, old: SecretStr, new: SecretStr, params: KdfParams
+    key_file: KeyFile, old: SecretText, new: SecretText, params: KdfParams
 ) -> KeyFile:
     """Wrap the same data key under a new password (and possibly new KDF parameters)."""
     check_new_password(new)
@@ -188,7 +188,7 @@ def rewrap_key_file(
     return KeyFile(key_file.key_id, params, salt, wrapped)
 
 
-def _unwrap(key_file: KeyFile, password: SecretStr) -> bytes:
+def _unwrap(key_file: KeyFile, password: SecretText) -> bytes:
     kek = _derive_kek(password, key_file.salt, key_file.kdf, key_file.key_id)
     try:
         return kek.decrypt(key_file.wrapped_key)
@@ -198,7 +198,7 @@ def _unwrap(key_file: KeyFile, password: SecretStr) -> bytes:
         ) from None
 
 
-def unlock_key_file(key_file: KeyFile, password: SecretStr) -> UnlockedKey:
+def unlock_key_file(key_file: KeyFile, password: SecretText) -> UnlockedKey:
     """Unwrap the data key, or raise `WrongMasterPassword`."""
     return UnlockedKey(key_file.key_id, Fernet(_unwrap(key_file, password)))
 

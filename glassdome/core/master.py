@@ -9,9 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from pydantic import SecretStr
-
 from glassdome.core.crypto import MIN_PASSWORD_LENGTH
+from glassdome.core.sensitive import Sensitive
 from glassdome.errors import MasterPasswordUnavailable, WeakMasterPassword
 
 __all__ = ["ENV_PASSWORD", "ENV_PASSWORD_FILE", "MasterPasswordSource", "rich_ask"]
@@ -72,13 +71,13 @@ class MasterPasswordSource:
         except (ValueError, OSError):  # closed or detached stdin
             return False
 
-    def get(self, *, new: bool, purpose: str = "the glassdome secret store") -> SecretStr:
+    def get(self, *, new: bool, purpose: str = "the glassdome secret store") -> Sensitive:
         """Return the master password; *new* asks twice and enforces the minimum length."""
         file_name = self.env.get(ENV_PASSWORD_FILE)
         if file_name:
-            password = SecretStr(_read_password_file(Path(file_name)))
+            password = Sensitive(_read_password_file(Path(file_name)))
         elif self.env.get(ENV_PASSWORD):
-            password = SecretStr(self.env[ENV_PASSWORD])
+            password = Sensitive(self.env[ENV_PASSWORD])
         elif self._can_prompt():
             return self._prompt_new(purpose) if new else self._prompt(purpose)
         else:
@@ -95,10 +94,10 @@ class MasterPasswordSource:
             )
         return password
 
-    def _prompt(self, purpose: str) -> SecretStr:
-        return SecretStr(self.ask(f"Master password for {purpose}"))
+    def _prompt(self, purpose: str) -> Sensitive:
+        return Sensitive(self.ask(f"Master password for {purpose}"))
 
-    def _prompt_new(self, purpose: str) -> SecretStr:
+    def _prompt_new(self, purpose: str) -> Sensitive:
         for _ in range(_PROMPT_ATTEMPTS):
             first = self.ask(f"New master password for {purpose}")
             if len(first) < MIN_PASSWORD_LENGTH:
@@ -107,7 +106,7 @@ class MasterPasswordSource:
             if self.ask("Repeat the master password") != first:
                 _say("The two entries differ; try again.")
                 continue
-            return SecretStr(first)
+            return Sensitive(first)
         raise WeakMasterPassword(
             f"no usable new master password after {_PROMPT_ATTEMPTS} attempts; nothing was stored"
         )

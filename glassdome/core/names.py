@@ -6,7 +6,21 @@ import re
 
 from glassdome.errors import InvalidSecretName, InvalidSecretValue
 
-__all__ = ["MAX_VALUE_BYTES", "NAME_RULE", "check_value", "normalize_name"]
+__all__ = ["KNOWN_SECRETS", "MAX_VALUE_BYTES", "NAME_RULE", "check_value", "normalize_name"]
+
+# The secrets the seed documents: Settings fields, .env variables (upper-cased)
+# and store names at once. Proxmox instances add proxmox_token_value_NN.
+KNOWN_SECRETS = (
+    "proxmox_password",
+    "proxmox_token_value",
+    "esxi_password",
+    "azure_client_secret",
+    "aws_secret_access_key",
+    "openai_api_key",
+    "anthropic_api_key",
+    "mail_api",
+    "secret_key",
+)
 
 NAME_RULE = "[a-z0-9][a-z0-9_.-]{0,127}"
 MAX_VALUE_BYTES = 64 * 1024

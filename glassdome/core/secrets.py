@@ -21,12 +21,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import SecretStr
-
 from glassdome.backends.base import Availability, BackendContext, SecretBackend
 from glassdome.core.crypto import DEFAULT_KDF, KdfParams, check_kdf
 from glassdome.core.master import MasterPasswordSource
 from glassdome.core.names import check_value, normalize_name
+from glassdome.core.sensitive import SecretText, Sensitive, reveal
 from glassdome.errors import BackendUnavailable, SecretStoreError
 
 __all__ = [
@@ -192,6 +191,18 @@ class SecretsManager:
     ) -> StoreDescription:
         return StoreDescription(backend.name, requested, reason, self.home, probes)
 
+    def probe(self, name: str) -> Availability:
+        """Build backend *name* here and report its availability (it stores nothing)."""
+        from glassdome.backends.registry import backend_factories
+
+        factory = backend_factories().get(name)
+        if factory is None:
+            return Availability(False, f"no backend named {name!r}")
+        try:
+            return factory(self._context()).availability()
+        except SecretStoreError as exc:
+            return Availability(False, str(exc))
+
     @property
     def backend(self) -> SecretBackend:
         """The selected backend object (selecting it on first use)."""
@@ -218,17 +229,17 @@ class SecretsManager:
         """Return the value stored under *name*, or None when there is none."""
         return self._select().get(normalize_name(name))
 
-    def set_secret(self, name: str, value: str | SecretStr) -> None:
+    def set_secret(self, name: str, value: str | SecretText) -> None:
         """Store *value* under *name*, replacing any previous value."""
         key = normalize_name(name)
-        self._select().set(key, check_value(key, _unwrap(value)))
+        self._select().set(key, check_value(key, reveal(value)))
 
-    def set_many(self, items: Mapping[str, str | SecretStr]) -> None:
+    def set_many(self, items: Mapping[str, str | SecretText]) -> None:
         """Store several secrets with one unlock and one write; all are checked before any is."""
         checked: dict[str, str] = {}
         for name, value in items.items():
             key = normalize_name(name)
-            checked[key] = check_value(key, _unwrap(value))
+            checked[key] = check_value(key, reveal(value))
         if checked:
             self._select().set_many(checked)
 
@@ -240,7 +251,7 @@ class SecretsManager:
         """Return the sorted names of every stored secret (never their values)."""
         return sorted(self._select().names())
 
-    def change_master_password(self, old: str | SecretStr, new: str | SecretStr) -> None:
+    def change_master_password(self, old: str | SecretText, new: str | SecretText) -> None:
         """Re-wrap the file store's data key under *new*; the store itself is not rewritten."""
         from glassdome.backends.encrypted_file import EncryptedFileBackend
 
@@ -253,12 +264,8 @@ class SecretsManager:
         backend.change_master_password(_secret(old), _secret(new), self._kdf)
 
 
-def _unwrap(value: str | SecretStr) -> str | SecretStr:
-    return value.get_secret_value() if isinstance(value, SecretStr) else value
-
-
-def _secret(value: str | SecretStr) -> SecretStr:
-    return value if isinstance(value, SecretStr) else SecretStr(value)
+def _secret(value: str | SecretText) -> SecretText:
+    return Sensitive(value) if isinstance(value, str) else value
 
 
 _default: SecretsManager | None = None

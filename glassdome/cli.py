@@ -1,0 +1,159 @@
+"""`glassdome ...`: argument parsing and error rendering only; the work is in glassdome.commands."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from glassdome import __version__
+from glassdome.errors import GlassdomeError, UsageError
+
+__all__ = ["build_parser", "main"]
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line usage errors and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+def _only(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command tree."""
+    parser = _Parser(
+        prog="glassdome",
+        description="Provision lab infrastructure with credentials kept in a secret store.",
+    )
+    parser.add_argument("--version", action="version", version=f"glassdome {__version__}")
+    groups = parser.add_subparsers(dest="group", metavar="COMMAND", parser_class=_Parser)
+    groups.required = True
+
+    secrets = groups.add_parser(
+        "secrets",
+        help="manage the secret store",
+        description="Store, read and manage secrets in the OS keyring or the encrypted file.",
+    )
+    commands = secrets.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+
+    p = commands.add_parser("set", help="store a secret (hidden prompt, stdin, or --from-file)")
+    p.add_argument("name", help="secret name, e.g. proxmox_password")
+    source = p.add_mutually_exclusive_group()
+    source.add_argument(
+        "--value", help="the value itself (lands in shell history and `ps`: avoid)"
+    )
+    source.add_argument("--from-file", type=Path, metavar="PATH", help="read the value from a file")
+
+    p = commands.add_parser("get", help="print a secret's value on stdout")
+    p.add_argument("name")
+
+    p = commands.add_parser("list", help="list stored secret names (never values)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = commands.add_parser("delete", help="delete a secret")
+    p.add_argument("name")
+    p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+
+    p = commands.add_parser("migrate", help="move the known secrets from .env into the store")
+    p.add_argument("--env-file", type=Path, default=None, metavar="PATH", help="default: ./.env")
+    p.add_argument("--dry-run", action="store_true", help="show what would be stored, store nothing")
+    p.add_argument(
+        "--scrub",
+        action="store_true",
+        help="after storing and reading back, remove the secrets from .env (saved to .env.bak)",
+    )
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace stored values that differ from .env"
+    )
+
+    p = commands.add_parser("passwd", help="change the encrypted file's master password")
+    p.add_argument(
+        "--new-password-file", type=Path, metavar="PATH", help="read the new password from a file"
+    )
+
+    p = commands.add_parser("doctor", help="check the store and look for plaintext secrets")
+    p.add_argument("--env-file", type=Path, default=None, metavar="PATH")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = commands.add_parser(
+        "exec",
+        help="run a command with secrets in its environment",
+        description="Run COMMAND with secrets as UPPER_CASE environment variables.",
+    )
+    p.add_argument("--only", type=_only, default=[], metavar="A,B", help="only these secrets")
+    p.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND ...")
+    return parser
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from glassdome.ui.console import Terminal
+
+    term = Terminal()
+    if args.group == "secrets":
+        from glassdome.commands import secrets as cmd
+
+        handlers: dict[str, Callable[[], int]] = {
+            "set": lambda: cmd.set_secret(
+                term, args.name, value=args.value, from_file=args.from_file
+            ),
+            "get": lambda: cmd.get_secret(term, args.name),
+            "list": lambda: cmd.list_secrets(term, as_json=args.json),
+            "delete": lambda: cmd.delete_secret(term, args.name, yes=args.yes),
+            "passwd": lambda: cmd.change_password(term, new_password_file=args.new_password_file),
+            "exec": lambda: cmd.exec_with_secrets(
+                term, args.argv[1:] if args.argv[:1] == ["--"] else args.argv, only=args.only
+            ),
+        }
+        if args.command == "migrate":
+            from glassdome.commands.migrate import migrate
+            from glassdome.core.envfile import env_file_path
+
+            return migrate(
+                term,
+                env_file=args.env_file or env_file_path(),
+                dry_run=args.dry_run,
+                scrub=args.scrub,
+                overwrite=args.overwrite,
+            )
+        if args.command == "doctor":
+            from glassdome.commands.doctor import doctor
+
+            return doctor(term, env_file=args.env_file, as_json=args.json)
+        return handlers[args.command]()
+    raise UsageError(f"unknown command {args.group!r}")  # pragma: no cover - argparse refuses it
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; return the exit code (0 ok, 1 failure, 2 usage error)."""
+    debug = os.environ.get("GLASSDOME_DEBUG", "") not in {"", "0"}
+    try:
+        args = build_parser().parse_args(argv)
+        return _dispatch(args)
+    except UsageError as exc:
+        print(f"glassdome: error: {exc}", file=sys.stderr)
+        if debug:
+            raise
+        return EXIT_USAGE
+    except GlassdomeError as exc:
+        print(f"glassdome: error: {exc}", file=sys.stderr)
+        if debug:
+            raise
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        print("glassdome: interrupted; nothing more was changed", file=sys.stderr)
+        return 130
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

@@ -1,0 +1,155 @@
+"""`glassdome secrets doctor`: is the store healthy, and are secrets still lying in plaintext."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from glassdome.core.secrets import SecretsManager, get_secrets_manager
+from glassdome.errors import GlassdomeError
+from glassdome.ui.console import Terminal
+
+__all__ = ["Check", "diagnose", "doctor"]
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One finding: ``ok``, ``info`` or ``attention``, with what to do about it."""
+
+    name: str
+    status: str
+    detail: str
+
+
+def _mode_check(path: Path, expected: int) -> Check | None:
+    if not path.exists():
+        return None
+    info = path.stat()
+    mode = stat.S_IMODE(info.st_mode)
+    loose = mode & ~expected
+    if loose:
+        return Check(
+            f"permissions {path.name}",
+            "attention",
+            f"{path} is {mode:04o}; run `chmod {expected:04o} {path}`",
+        )
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        return Check(f"owner {path.name}", "attention", f"{path} belongs to uid {info.st_uid}")
+    return Check(f"permissions {path.name}", "ok", f"{mode:04o}")
+
+
+def _plaintext_check(path: Path, label: str) -> Check | None:
+    from glassdome.core.envfile import read_values
+    from glassdome.core.migration import secret_keys
+
+    if not path.is_file():
+        return None
+    try:
+        found = sorted(k for k, v in secret_keys(read_values(path)).items() if v)
+    except (OSError, UnicodeDecodeError) as exc:
+        return Check(label, "attention", f"cannot read {path}: {exc}")
+    if not found:
+        return Check(label, "ok", f"no known secrets in {path}")
+    hint = (
+        "run `glassdome secrets migrate --scrub`"
+        if label == ".env"
+        else f"delete {path} once the store holds them"
+    )
+    return Check(label, "attention", f"plaintext secrets in {path}: {', '.join(found)}; {hint}")
+
+
+def diagnose(manager: SecretsManager, env_file: Path) -> list[Check]:
+    """Run every check; reads no secret value and needs no password."""
+    from glassdome.backends.encrypted_file import BACKUP_FILE, KEY_FILE, LOCK_FILE, STORE_FILE
+    from glassdome.core import crypto
+
+    checks: list[Check] = []
+    probes = {}
+    try:
+        described = manager.describe()
+    except GlassdomeError as exc:
+        checks.append(Check("backend", "attention", str(exc)))
+    else:
+        probes = described.probes
+        checks.append(Check("backend", "ok", f"{described.backend}: {described.reason}"))
+        for key, value in described.details.items():
+            checks.append(Check(key, "info", value))
+    state = probes.get("keyring") or manager.probe("keyring")
+    checks.append(Check("OS keyring", "ok" if state.available else "info", state.reason))
+
+    home = manager.home
+    if home.exists():
+        checks.append(_mode_check(home, 0o700) or Check("home", "ok", str(home)))
+        for name in (STORE_FILE, KEY_FILE, BACKUP_FILE, LOCK_FILE):
+            found = _mode_check(home / name, 0o600)
+            if found:
+                checks.append(found)
+        key_path = home / KEY_FILE
+        if key_path.exists():
+            try:
+                kdf = crypto.parse_key_file(key_path.read_bytes(), str(key_path)).kdf
+            except GlassdomeError as exc:
+                checks.append(Check("KDF", "attention", str(exc)))
+            else:
+                if kdf.below(crypto.DEFAULT_KDF):
+                    checks.append(
+                        Check(
+                            "KDF",
+                            "attention",
+                            f"{kdf.describe()} is below the current default "
+                            f"({crypto.DEFAULT_KDF.describe()}); `glassdome secrets passwd` "
+                            "re-wraps the key with the default",
+                        )
+                    )
+                else:
+                    checks.append(Check("KDF", "ok", kdf.describe()))
+        orphans = sorted(p.name for p in home.glob("*.orphaned-*"))
+        if orphans:
+            checks.append(
+                Check(
+                    "orphaned stores", "info", f"kept after a lost master key: {', '.join(orphans)}"
+                )
+            )
+    else:
+        checks.append(Check("home", "info", f"{home} does not exist yet (no file store)"))
+
+    from glassdome.core.envfile import backup_path
+
+    for path, label in ((env_file, ".env"), (backup_path(env_file), ".env.bak")):
+        found = _plaintext_check(path, label)
+        if found:
+            checks.append(found)
+    return checks
+
+
+def doctor(
+    term: Terminal,
+    *,
+    env_file: Path | None = None,
+    as_json: bool = False,
+    manager: SecretsManager | None = None,
+) -> int:
+    """Print the checks; exit 1 when any needs attention."""
+    from glassdome.core.envfile import env_file_path
+
+    manager = manager or get_secrets_manager()
+    checks = diagnose(manager, env_file or env_file_path(term.env))
+    attention = [c for c in checks if c.status == "attention"]
+    if as_json:
+        term.stdout.write(json.dumps({"checks": [asdict(c) for c in checks]}) + "\n")
+    else:
+        from rich.table import Table
+
+        table = Table(title="glassdome secrets doctor", title_justify="left")
+        table.add_column("check")
+        table.add_column("status")
+        table.add_column("detail", overflow="fold")
+        colour = {"ok": "green", "info": "cyan", "attention": "bold red"}
+        for check in checks:
+            table.add_row(check.name, f"[{colour[check.status]}]{check.status}[/]", check.detail)
+        term.out.print(table)
+        term.say(f"{len(attention)} finding(s) need attention." if attention else "All good.")
+    return 1 if attention else 0

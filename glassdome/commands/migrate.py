@@ -1,0 +1,78 @@
+"""`glassdome secrets migrate`: move the known secrets from ``.env`` into the store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from glassdome.core.migration import Action, plan_migration, run_migration, scrub_env
+from glassdome.core.secrets import SecretsManager, get_secrets_manager
+from glassdome.ui.console import Terminal
+
+__all__ = ["migrate"]
+
+_STYLE = {
+    Action.STORE: "green",
+    Action.OVERWRITE: "yellow",
+    Action.UNCHANGED: "dim",
+    Action.CONFLICT: "red",
+    Action.EMPTY: "dim",
+}
+_SAID = {
+    Action.STORE: "store",
+    Action.OVERWRITE: "overwrite",
+    Action.UNCHANGED: "unchanged",
+    Action.CONFLICT: "conflict: a different value is stored (kept; --overwrite replaces it)",
+    Action.EMPTY: "empty in .env, skipped",
+}
+
+
+def migrate(
+    term: Terminal,
+    *,
+    env_file: Path = Path(".env"),
+    dry_run: bool = False,
+    scrub: bool = False,
+    overwrite: bool = False,
+    confirm: bool = False,
+    manager: SecretsManager | None = None,
+) -> int:
+    """Plan, show, store in one batch, and optionally scrub ``.env``; 1 when a conflict remains."""
+    from rich.table import Table
+
+    manager = manager or get_secrets_manager()
+    items, to_store = plan_migration(env_file, manager, overwrite=overwrite)
+    if not items:
+        term.say(f"No known secrets in {env_file}; nothing to migrate.")
+        return 0
+    backend = manager.backend_name
+    verb = "would" if dry_run else "will"
+    table = Table(title=f"{env_file} -> {backend} backend ({verb} do)", title_justify="left")
+    table.add_column("variable")
+    table.add_column("secret name")
+    table.add_column("action")
+    for item in items:
+        style = _STYLE[item.action]
+        table.add_row(item.env_key, item.name, f"[{style}]{_SAID[item.action]}[/]")
+    term.err.print(table)
+    conflicts = sum(item.action is Action.CONFLICT for item in items)
+    if dry_run:
+        term.say(f"Dry run: nothing stored ({len(to_store)} to store, {conflicts} conflicts).")
+        return 1 if conflicts else 0
+    if confirm and to_store and not term.confirm(f"Store {len(to_store)} secrets?", default=True):
+        term.say("Nothing stored.")
+        return 1
+    run_migration(manager, to_store)
+    unchanged = sum(item.action is Action.UNCHANGED for item in items)
+    term.say(
+        f"Stored {len(to_store)}, unchanged {unchanged}, conflicts {conflicts}. "
+        + ("" if scrub else f"{env_file} was left as it is.")
+    )
+    if scrub:
+        removed = scrub_env(env_file, items, manager)
+        if removed:
+            term.say(
+                f"Removed {len(removed)} secrets from {env_file} after reading each back from "
+                f"the store; the previous file is in {env_file}.bak (mode 0600) - delete it "
+                "once you are sure, it still holds the plaintext."
+            )
+    return 1 if conflicts else 0

@@ -1,0 +1,216 @@
+"""`glassdome secrets ...` and `invoke secrets.*`: one function per command.
+
+Each takes the `Terminal` it talks to and returns an exit code; failures raise
+`GlassdomeError` (exit 1) or `UsageError` (exit 2). The CLI and the invoke
+tasks only parse arguments and call these.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from glassdome.core.names import normalize_name
+from glassdome.core.secrets import SecretsManager, get_secrets_manager
+from glassdome.core.sensitive import Sensitive
+from glassdome.errors import GlassdomeError, UsageError
+from glassdome.ui.console import Terminal
+
+__all__ = [
+    "change_password",
+    "delete_secret",
+    "exec_with_secrets",
+    "get_secret",
+    "list_secrets",
+    "read_value",
+    "set_secret",
+]
+
+
+def _strip_one_newline(text: str) -> str:
+    if text.endswith("\r\n"):
+        return text[:-2]
+    return text[:-1] if text.endswith("\n") else text
+
+
+def read_value(
+    term: Terminal, name: str, *, value: str | None = None, from_file: Path | None = None
+) -> Sensitive:
+    """Take the value to store from --value, --from-file, a hidden prompt, or piped stdin."""
+    if value is not None and from_file is not None:
+        raise UsageError("give the value with --value or --from-file, not both")
+    if value is not None:
+        term.warn(
+            "--value puts the secret in your shell history and in `ps` output; "
+            "prefer the hidden prompt or piping it on stdin"
+        )
+        return Sensitive(value)
+    if from_file is not None:
+        try:
+            return Sensitive(_strip_one_newline(from_file.read_bytes().decode("utf-8")))
+        except OSError as exc:
+            raise GlassdomeError(f"cannot read {from_file}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise GlassdomeError(f"{from_file} is not UTF-8 text") from None
+    if term.interactive:
+        return Sensitive(term.ask_secret(f"Value for {name}"))
+    if term.stdin.isatty():
+        raise UsageError(
+            "no value given and GLASSDOME_NO_INPUT forbids asking: pipe it on stdin "
+            "or use --from-file"
+        )
+    return Sensitive(_strip_one_newline(term.stdin.read()))
+
+
+def set_secret(
+    term: Terminal,
+    name: str,
+    *,
+    value: str | None = None,
+    from_file: Path | None = None,
+    manager: SecretsManager | None = None,
+) -> int:
+    """Store one secret; the value never reaches the terminal."""
+    manager = manager or get_secrets_manager()
+    key = normalize_name(name)
+    secret = read_value(term, key, value=value, from_file=from_file)
+    manager.set_secret(key, secret)
+    term.say(f"Stored [bold]{key}[/] in the {manager.backend_name} backend.")
+    return 0
+
+
+def get_secret(term: Terminal, name: str, *, manager: SecretsManager | None = None) -> int:
+    """Print one secret's value on stdout, for scripts."""
+    manager = manager or get_secrets_manager()
+    key = normalize_name(name)
+    value = manager.get_secret(key)
+    if value is None:
+        raise GlassdomeError(f"no secret named {key!r}; `glassdome secrets list` shows the names")
+    if term.stdout_is_terminal:
+        term.warn(f"printing the value of {key} on your terminal")
+    term.stdout.write(value + "\n")
+    term.stdout.flush()
+    return 0
+
+
+def list_secrets(
+    term: Terminal, *, as_json: bool = False, manager: SecretsManager | None = None
+) -> int:
+    """Show the stored names (never values) and the backend holding them."""
+    manager = manager or get_secrets_manager()
+    names = manager.list_secrets()
+    backend = manager.backend_name
+    if as_json:
+        term.stdout.write(json.dumps({"backend": backend, "secrets": names}) + "\n")
+        return 0
+    from rich.table import Table
+
+    table = Table(title=f"Secrets in the {backend} backend", title_justify="left")
+    table.add_column("name")
+    for name in names:
+        table.add_row(name)
+    if names:
+        term.out.print(table)
+    else:
+        term.say(f"No secrets stored in the {backend} backend yet.")
+    return 0
+
+
+def delete_secret(
+    term: Terminal, name: str, *, yes: bool = False, manager: SecretsManager | None = None
+) -> int:
+    """Delete one secret, after confirmation on a terminal."""
+    manager = manager or get_secrets_manager()
+    key = normalize_name(name)
+    if not yes:
+        if not term.interactive:
+            raise UsageError(f"refusing to delete {key} without a terminal to confirm: add --yes")
+        if not term.confirm(
+            f"Delete secret [bold]{key}[/] from the {manager.backend_name} backend?"
+        ):
+            term.say("Nothing deleted.")
+            return 1
+    if not manager.delete_secret(key):
+        raise GlassdomeError(f"no secret named {key!r}; nothing deleted")
+    term.say(f"Deleted [bold]{key}[/].")
+    return 0
+
+
+def env_name(secret_name: str) -> str:
+    """The environment variable a secret is handed to a command as (``a.b-c`` -> ``A_B_C``)."""
+    return re.sub(r"[.-]", "_", secret_name).upper()
+
+
+def exec_with_secrets(
+    term: Terminal,
+    command: Sequence[str],
+    *,
+    only: Sequence[str] = (),
+    manager: SecretsManager | None = None,
+) -> int:
+    """Run *command* with the secrets in its environment; return its exit code."""
+    if not command:
+        raise UsageError("nothing to run: glassdome secrets exec [--only a,b] -- COMMAND ...")
+    manager = manager or get_secrets_manager()
+    names = [normalize_name(n) for n in only] if only else manager.list_secrets()
+    env = dict(term.env)
+    for name in names:
+        value = manager.get_secret(name)
+        if value is None:
+            raise GlassdomeError(
+                f"no secret named {name!r}; `glassdome secrets list` shows the names"
+            )
+        env[env_name(name)] = value
+    import subprocess
+
+    sys.stdout.flush()
+    try:
+        completed = subprocess.run(list(command), env=env, check=False)
+    except FileNotFoundError:
+        term.say(f"[red]error:[/] command not found: {command[0]}")
+        return 127
+    except PermissionError:
+        term.say(f"[red]error:[/] permission denied: {command[0]}")
+        return 126
+    code = completed.returncode
+    return 128 - code if code < 0 else code  # killed by signal N -> 128+N, as shells report it
+
+
+def change_password(
+    term: Terminal, *, new_password_file: Path | None = None, manager: SecretsManager | None = None
+) -> int:
+    """Change the file store's master password (the data key is re-wrapped, nothing else)."""
+    from glassdome.core.master import MasterPasswordSource, read_password_file
+
+    manager = manager or get_secrets_manager()
+    if manager.backend_name != "file":
+        raise GlassdomeError(
+            f"the {manager.backend_name} backend has no glassdome master password; "
+            "it is protected by its own login"
+        )
+    source = MasterPasswordSource(env=term.env, stdin=term.stdin)
+    old = source.get(new=False, purpose="the current store")
+    new_file = new_password_file or (
+        Path(term.env["GLASSDOME_NEW_MASTER_PASSWORD_FILE"])
+        if term.env.get("GLASSDOME_NEW_MASTER_PASSWORD_FILE")
+        else None
+    )
+    if new_file is not None:
+        new = Sensitive(read_password_file(new_file, "--new-password-file"))
+    elif term.interactive:
+        new = MasterPasswordSource(env={}, stdin=term.stdin, ask=term.ask_secret).get(
+            new=True, purpose="the store"
+        )
+    else:
+        raise UsageError(
+            "the new master password is needed and there is no terminal to ask on: "
+            "pass --new-password-file PATH (or set GLASSDOME_NEW_MASTER_PASSWORD_FILE)"
+        )
+    manager.change_master_password(old, new)
+    term.say(
+        "Master password changed. Update GLASSDOME_MASTER_PASSWORD(_FILE) wherever you set it."
+    )
+    return 0

@@ -1,0 +1,80 @@
+"""Reading and editing ``.env`` files with python-dotenv's own parser.
+
+Values are read exactly as python-dotenv (and so pydantic-settings) reads them.
+Edits keep every line they do not touch byte for byte and in order, and are
+written atomically with the file's mode kept.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+
+from glassdome.core.atomic import atomic_write
+
+__all__ = ["ENV_FILE_VARIABLE", "backup_path", "env_file_path", "read_values", "remove_keys"]
+
+ENV_FILE_VARIABLE = "GLASSDOME_ENV_FILE"
+
+
+def env_file_path(env: Mapping[str, str] | None = None) -> Path:
+    """The ``.env`` file glassdome reads and writes: ``$GLASSDOME_ENV_FILE``, default ``./.env``."""
+    env = os.environ if env is None else env
+    return Path(env.get(ENV_FILE_VARIABLE) or ".env")
+
+
+_LEADING_BLANK_LINES = re.compile(r"(?:[ \t]*(?:\r\n|\n|\r))*")
+_LINE_END = re.compile(r"(\r\n|\n|\r)$")
+
+
+def read_values(path: Path) -> dict[str, str | None]:
+    """Return the file's variables as python-dotenv reads them (``export``, quotes, multi-line)."""
+    from dotenv import dotenv_values
+
+    return dict(dotenv_values(path, encoding="utf-8"))
+
+
+def backup_path(path: Path) -> Path:
+    """Where the copy of *path* made before an edit goes (``.env`` -> ``.env.bak``)."""
+    return path.with_name(path.name + ".bak")
+
+
+def _read_text(path: Path) -> str:
+    # Bytes, not text mode: line endings must survive untouched.
+    return path.read_bytes().decode("utf-8")
+
+
+def remove_keys(
+    path: Path, keys: Iterable[str], comment: Callable[[str], str], *, backup: bool = True
+) -> list[str]:
+    """Remove every binding of *keys* from *path*, leaving ``comment(key)`` in its place.
+
+    Matching is case-insensitive. With *backup*, the file as it was is first
+    saved to ``<name>.bak`` with mode 0600. Returns the keys actually removed.
+    """
+    from dotenv.parser import parse_stream
+
+    wanted = {k.upper() for k in keys}
+    original = _read_text(path)
+    pieces: list[str] = []
+    removed: list[str] = []
+    for binding in parse_stream(io.StringIO(original, newline="")):
+        text = binding.original.string
+        if binding.key is None or binding.key.upper() not in wanted:
+            pieces.append(text)
+            continue
+        lead = _LEADING_BLANK_LINES.match(text)
+        kept = lead.group(0) if lead else ""
+        ending = _LINE_END.search(text)
+        pieces.append(kept + comment(binding.key) + (ending.group(1) if ending else ""))
+        if binding.key.upper() not in removed:
+            removed.append(binding.key.upper())
+    if not removed:
+        return []
+    if backup:
+        atomic_write(backup_path(path), original.encode("utf-8"), mode=0o600)
+    atomic_write(path, "".join(pieces).encode("utf-8"), mode=None)
+    return removed

@@ -1,0 +1,112 @@
+"""Moving secrets from a ``.env`` file into the secret store, and scrubbing them afterwards."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from glassdome.core.envfile import read_values, remove_keys
+from glassdome.core.names import KNOWN_SECRETS
+from glassdome.core.secrets import SecretsManager
+from glassdome.errors import GlassdomeError
+
+__all__ = ["Action", "MigrationItem", "plan_migration", "run_migration", "scrub_env", "secret_keys"]
+
+_KNOWN = re.compile("(" + "|".join(KNOWN_SECRETS) + r")|(proxmox_token_value_\d{2})", re.IGNORECASE)
+
+
+class Action(StrEnum):
+    """What migration does (or did) with one variable."""
+
+    STORE = "store"
+    UNCHANGED = "unchanged"
+    CONFLICT = "conflict"
+    OVERWRITE = "overwrite"
+    EMPTY = "empty"
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationItem:
+    """One secret variable found in ``.env``; holds its name, never its value."""
+
+    env_key: str
+    name: str
+    action: Action
+
+
+def secret_keys(values: Mapping[str, str | None]) -> dict[str, str]:
+    """The known secret variables among *values*, with non-empty values, by store name."""
+    found: dict[str, str] = {}
+    for key, value in values.items():
+        if _KNOWN.fullmatch(key):
+            found[key] = value or ""
+    return found
+
+
+def plan_migration(
+    env_file: Path, manager: SecretsManager, *, overwrite: bool = False
+) -> tuple[list[MigrationItem], dict[str, str]]:
+    """Compare *env_file*'s secrets with the store; return the plan and the values to store."""
+    if not env_file.is_file():
+        raise GlassdomeError(
+            f"{env_file} does not exist; pass --env-file with the path of your .env"
+        )
+    items: list[MigrationItem] = []
+    to_store: dict[str, str] = {}
+    for key, value in sorted(secret_keys(read_values(env_file)).items()):
+        name = key.lower()
+        if not value:
+            items.append(MigrationItem(key, name, Action.EMPTY))
+            continue
+        stored = manager.get_secret(name)
+        if stored == value:
+            action = Action.UNCHANGED
+        elif stored is None:
+            action = Action.STORE
+        else:
+            action = Action.OVERWRITE if overwrite else Action.CONFLICT
+        if action in (Action.STORE, Action.OVERWRITE):
+            to_store[name] = value
+        items.append(MigrationItem(key, name, action))
+    return items, to_store
+
+
+def run_migration(manager: SecretsManager, to_store: Mapping[str, str]) -> None:
+    """Store the planned values in one batch (one unlock, one write)."""
+    if to_store:
+        manager.set_many(to_store)
+
+
+def scrub_env(env_file: Path, items: list[MigrationItem], manager: SecretsManager) -> list[str]:
+    """Remove from *env_file* every migrated secret whose stored value reads back equal.
+
+    ``.env.bak`` (0600) keeps the file as it was. Variables whose value is not
+    in the store (conflicts, empty ones) stay. Returns the removed variables.
+    """
+    current = secret_keys(read_values(env_file))
+    verified: list[str] = []
+    for item in items:
+        if item.action not in (Action.STORE, Action.OVERWRITE, Action.UNCHANGED):
+            continue
+        value = current.get(item.env_key)
+        if value and manager.get_secret(item.name) == value:
+            verified.append(item.env_key)
+        else:
+            raise GlassdomeError(
+                f"{item.name} did not read back from the store as it is in {env_file}; "
+                f"{env_file} was left untouched"
+            )
+    if not verified:
+        return []
+    backend = manager.backend_name
+    return remove_keys(
+        env_file,
+        verified,
+        lambda key: (
+            f"# {key} is in the glassdome secret store ({backend}): "
+            f"glassdome secrets get {key.lower()}"
+        ),
+    )

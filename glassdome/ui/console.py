@@ -1,0 +1,83 @@
+"""The terminal a command talks to: streams, environment, and Rich consoles over them.
+
+Everything is injectable, so commands are tested with real streams and a
+pseudo-terminal rather than patches.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+__all__ = ["Terminal"]
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass
+class Terminal:
+    """Where a command reads and writes. Data goes to stdout; talk goes to stderr."""
+
+    stdin: TextIO = field(default_factory=lambda: sys.stdin)
+    stdout: TextIO = field(default_factory=lambda: sys.stdout)
+    stderr: TextIO = field(default_factory=lambda: sys.stderr)
+    env: Mapping[str, str] = field(default_factory=lambda: os.environ)
+
+    def _isatty(self, stream: TextIO) -> bool:
+        try:
+            return stream.isatty()
+        except (ValueError, OSError):
+            return False
+
+    @property
+    def interactive(self) -> bool:
+        """Whether we may ask questions: stdin is a terminal and GLASSDOME_NO_INPUT is unset."""
+        return self._isatty(self.stdin) and not _truthy(self.env.get("GLASSDOME_NO_INPUT"))
+
+    @property
+    def stdout_is_terminal(self) -> bool:
+        """Whether stdout is a person's terminal (not a pipe or file)."""
+        return self._isatty(self.stdout)
+
+    @cached_property
+    def out(self) -> Console:
+        """A Rich console on stdout, for tables and data."""
+        from rich.console import Console
+
+        return Console(file=self.stdout, highlight=False, soft_wrap=True)
+
+    @cached_property
+    def err(self) -> Console:
+        """A Rich console on stderr, for messages, warnings and prompts."""
+        from rich.console import Console
+
+        return Console(file=self.stderr, highlight=False, soft_wrap=True)
+
+    def say(self, message: str) -> None:
+        """Print one line of talk on stderr (Rich markup allowed)."""
+        self.err.print(message)
+
+    def warn(self, message: str) -> None:
+        """Print a warning on stderr."""
+        self.err.print(f"[yellow]warning:[/] {message}")
+
+    def ask_secret(self, prompt: str) -> str:
+        """Ask for a hidden value on the terminal."""
+        from rich.prompt import Prompt
+
+        return Prompt.ask(prompt, password=True, console=self.err)
+
+    def confirm(self, prompt: str, *, default: bool = False) -> bool:
+        """Ask a yes/no question on the terminal."""
+        from rich.prompt import Confirm
+
+        return Confirm.ask(prompt, console=self.err, default=default, stream=self.stdin)
