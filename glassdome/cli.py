@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -20,7 +21,6 @@ class _Parser(argparse.ArgumentParser):
     """argparse with one-line usage errors and exit code 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
         raise UsageError(f"{message} (see `{self.prog} --help`)")
 
 
@@ -49,9 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("set", help="store a secret (hidden prompt, stdin, or --from-file)")
     p.add_argument("name", help="secret name, e.g. proxmox_password")
     source = p.add_mutually_exclusive_group()
-    source.add_argument(
-        "--value", help="the value itself (lands in shell history and `ps`: avoid)"
-    )
+    source.add_argument("--value", help="the value itself (lands in shell history and `ps`: avoid)")
     source.add_argument("--from-file", type=Path, metavar="PATH", help="read the value from a file")
 
     p = commands.add_parser("get", help="print a secret's value on stdout")
@@ -66,7 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("migrate", help="move the known secrets from .env into the store")
     p.add_argument("--env-file", type=Path, default=None, metavar="PATH", help="default: ./.env")
-    p.add_argument("--dry-run", action="store_true", help="show what would be stored, store nothing")
+    p.add_argument(
+        "--dry-run", action="store_true", help="show what would be stored, store nothing"
+    )
     p.add_argument(
         "--scrub",
         action="store_true",
@@ -142,12 +142,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"glassdome: error: {exc}", file=sys.stderr)
         if debug:
-            raise
+            traceback.print_exc()  # not `raise`: the exit code must stay 1 or 2
         return EXIT_USAGE
     except GlassdomeError as exc:
         print(f"glassdome: error: {exc}", file=sys.stderr)
         if debug:
-            raise
+            traceback.print_exc()  # not `raise`: the exit code must stay 1 or 2
         return EXIT_FAILURE
     except KeyboardInterrupt:
         print("glassdome: interrupted; nothing more was changed", file=sys.stderr)

@@ -35,8 +35,14 @@ def require_tool(*names: str) -> None:
 def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No test reads the developer's real store, keyring choice or password."""
     for var in list(os.environ):
-        if var.startswith("GLASSDOME_") or var == "PYTHON_KEYRING_BACKEND":
+        if var.startswith("GLASSDOME_") or var in {
+            "PYTHON_KEYRING_BACKEND",
+            "DBUS_SESSION_BUS_ADDRESS",  # never the developer's real keyring
+        }:
             monkeypatch.delenv(var)
+    import keyring.core
+
+    monkeypatch.setattr(keyring.core, "_keyring_backend", None)  # keyring caches its choice
     monkeypatch.setenv("GLASSDOME_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("GLASSDOME_KDF_MEMORY_KIB", str(KDF_FLOOR.memory_cost_kib))
     monkeypatch.setenv("GLASSDOME_KDF_ITERATIONS", str(KDF_FLOOR.iterations))

@@ -71,7 +71,7 @@ class BackendContext:
     """Everything a backend factory may need: where, which environment, how to ask."""
 
     home: Path
-    env: Mapping[str, str]
+    env: Mapping[str, str] = field(repr=False)  # may hold GLASSDOME_MASTER_PASSWORD
     password: MasterPasswordSource
     kdf: KdfParams | None = None
     notice: Callable[[str], None] = field(default=_print_notice)

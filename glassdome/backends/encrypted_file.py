@@ -23,7 +23,7 @@ from glassdome.core import crypto
 from glassdome.core.atomic import atomic_write, ensure_private_dir, remove_stale_temps
 from glassdome.core.master import MasterPasswordSource
 from glassdome.core.sensitive import SecretText
-from glassdome.errors import StoreBusy, StoreCorrupted, WrongMasterPassword
+from glassdome.errors import SecretStoreError, StoreBusy, StoreCorrupted, WrongMasterPassword
 
 __all__ = ["BACKUP_FILE", "KEY_FILE", "STORE_FILE", "EncryptedFileBackend"]
 
@@ -63,6 +63,11 @@ class EncryptedFileBackend:
         self._kdf = crypto.check_kdf(kdf) if kdf is not None else crypto.DEFAULT_KDF
         self._notice = notice or (lambda message: None)
         self._lock_timeout = lock_timeout
+        # One lock object per backend, so the orphan check inside a write re-enters the
+        # lock it already holds instead of waiting on it through a second descriptor.
+        self._file_lock = FileLock(
+            self._lock_path, timeout=lock_timeout, mode=0o600, preserve_lock_file=True
+        )
         self._mutex = threading.RLock()
         self._key: crypto.UnlockedKey | None = None
         self._raw: bytes | None = None  # the file contents self._doc was decrypted from
@@ -104,7 +109,7 @@ class EncryptedFileBackend:
     @contextmanager
     def _locked(self) -> Iterator[None]:
         ensure_private_dir(self.home)
-        lock = FileLock(self._lock_path, timeout=self._lock_timeout, mode=0o600)
+        lock = self._file_lock
         try:
             lock.acquire()
         except Timeout:
@@ -124,7 +129,9 @@ class EncryptedFileBackend:
                 return
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
             suffix, n = stamp, 1
-            while (self.home / f"{STORE_FILE}.orphaned-{suffix}").exists():
+            while (self.home / f"{STORE_FILE}.orphaned-{suffix}").exists() or (
+                self.home / f"{BACKUP_FILE}.orphaned-{suffix}"
+            ).exists():
                 suffix, n = f"{stamp}-{n}", n + 1
             moved = [self.home / f"{STORE_FILE}.orphaned-{suffix}"]
             if self.backup_path.exists():
@@ -211,24 +218,37 @@ class EncryptedFileBackend:
 
     def _mutate(self, change: Callable[[dict[str, str]], bool]) -> bool:
         """Apply *change* to a fresh copy of the document under the lock; write if it changed."""
-        with self._mutex, self._locked():
-            remove_stale_temps(self.store_path)
-            doc = self._current()
-            secrets = dict(doc.secrets)
-            if not change(secrets):
+        with self._mutex:
+            # Everything that may ask for a password happens before the lock is taken, so
+            # no other writer waits on someone typing: setting an orphan aside, unlocking,
+            # and choosing the password of a new store.
+            if not change(dict(self._current().secrets)):
                 return False
-            if self.key_path.exists():
-                key = self._unlocked(self._read_key_file().key_id)
-            else:
-                key = self._create_key()
-            new_doc = crypto.Document(doc.generation + 1, secrets)
-            raw = crypto.encrypt_document(key, new_doc)
-            atomic_write(self.store_path, raw, backup=self.backup_path)
-            self._raw, self._doc = raw, new_doc
-            return True
+            new_password = None if self.key_path.exists() else self._password.get(new=True)
+            with self._locked():
+                return self._write_locked(change, new_password)
 
-    def _create_key(self) -> crypto.UnlockedKey:
-        password = self._password.get(new=True)
+    def _write_locked(
+        self, change: Callable[[dict[str, str]], bool], new_password: SecretText | None
+    ) -> bool:
+        remove_stale_temps(self.store_path)
+        remove_stale_temps(self.key_path)
+        doc = self._current()
+        secrets = dict(doc.secrets)
+        if not change(secrets):
+            return False
+        if self.key_path.exists():
+            key = self._unlocked(self._read_key_file().key_id)
+        else:
+            key = self._create_key(new_password or self._password.get(new=True))
+        new_doc = crypto.Document(doc.generation + 1, secrets)
+        raw = crypto.encrypt_document(key, new_doc)
+        atomic_write(self.store_path, raw, backup=self.backup_path)
+        # The next read decrypts what is on disk, so a read after a write is a real read-back.
+        self._raw, self._doc = None, new_doc
+        return True
+
+    def _create_key(self, password: SecretText) -> crypto.UnlockedKey:
         key_file, key = crypto.new_key_file(password, self._kdf)
         ensure_private_dir(self.home)
         atomic_write(self.key_path, key_file.to_bytes())
@@ -270,8 +290,9 @@ class EncryptedFileBackend:
         """Re-wrap the data key under *new* (with current KDF defaults); the store is untouched."""
         with self._mutex, self._locked():
             if not self.key_path.exists():
-                raise StoreCorrupted(
-                    f"there is no {self.key_path} yet: the store has no master password to change"
+                raise SecretStoreError(
+                    f"there is no store in {self.home} yet, so no master password to change; "
+                    "the first `glassdome secrets set` creates one"
                 )
             key_file = self._read_key_file()
             rewrapped = crypto.rewrap_key_file(key_file, old, new, kdf or self._kdf)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,7 +20,7 @@ from filelock import FileLock, Timeout
 
 from glassdome.backends.base import Availability, BackendContext
 from glassdome.core.atomic import ensure_private_dir
-from glassdome.errors import BackendUnavailable, StoreBusy
+from glassdome.errors import BackendUnavailable, SecretStoreError, StoreBusy
 
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
@@ -153,13 +154,29 @@ class OsKeyringBackend:
         assert self._backend is not None  # noqa: S101 - set by a successful probe
         return self._backend
 
+    @contextmanager
+    def _guard(self, doing: str, values: Iterable[str] = ()) -> Iterator[None]:
+        """Turn the keyring's own failures (locked, D-Bus gone, ...) into one glassdome error."""
+        try:
+            yield
+        except SecretStoreError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - keyring backends raise anything
+            detail = f"{type(exc).__name__}: {exc}"
+            for value in values:  # an error must never quote what was being stored
+                detail = detail.replace(value, "***")
+            raise BackendUnavailable(
+                f"the OS keyring failed while {doing} ({detail}); unlock it or check that "
+                "its service is running"
+            ) from None
+
     # -- index ---------------------------------------------------------------
 
     def _lock(self) -> FileLock | None:
         if self._lock_path is None:
             return None
         ensure_private_dir(self._lock_path.parent)
-        return FileLock(self._lock_path, timeout=_LOCK_TIMEOUT, mode=0o600)
+        return FileLock(self._lock_path, timeout=_LOCK_TIMEOUT, mode=0o600, preserve_lock_file=True)
 
     def _read_index(self) -> set[str]:
         raw = self._keyring().get_password(SERVICE, INDEX_ENTRY)
@@ -190,19 +207,20 @@ class OsKeyringBackend:
                 "try again when it has finished"
             ) from None
         try:
-            keyring = self._keyring()
-            index = self._read_index()
-            existed = False
-            for name, value in items.items():
-                keyring.set_password(SERVICE, name, value)
-            if removed is not None:
-                existed = keyring.get_password(SERVICE, removed) is not None
-                if existed:
-                    keyring.delete_password(SERVICE, removed)
-            new_index = (index | set(items)) - ({removed} if removed else set())
-            if new_index != index:
-                self._write_index(new_index)
-            return existed
+            with self._guard("deleting" if removed else "storing", items.values()):
+                keyring = self._keyring()
+                index = self._read_index()
+                existed = False
+                for name, value in items.items():
+                    keyring.set_password(SERVICE, name, value)
+                if removed is not None:
+                    existed = keyring.get_password(SERVICE, removed) is not None
+                    if existed:
+                        keyring.delete_password(SERVICE, removed)
+                new_index = (index | set(items)) - ({removed} if removed else set())
+                if new_index != index:
+                    self._write_index(new_index)
+                return existed
         finally:
             if lock is not None:
                 lock.release()
@@ -211,7 +229,8 @@ class OsKeyringBackend:
 
     def get(self, name: str) -> str | None:
         """Return the stored value or None."""
-        value: str | None = self._keyring().get_password(SERVICE, name)
+        with self._guard(f"reading {name}"):
+            value: str | None = self._keyring().get_password(SERVICE, name)
         return value
 
     def set(self, name: str, value: str) -> None:
@@ -229,7 +248,8 @@ class OsKeyringBackend:
 
     def names(self) -> list[str]:
         """Every name glassdome stored in this keyring."""
-        return sorted(self._read_index())
+        with self._guard("listing"):
+            return sorted(self._read_index())
 
     def details(self) -> dict[str, str]:
         """Which keyring class is in use and the service name."""

@@ -13,17 +13,36 @@ from typing import cast
 
 from glassdome.backends.base import BackendFactory
 
-__all__ = ["ENTRY_POINT_GROUP", "backend_factories"]
+__all__ = ["ENTRY_POINT_GROUP", "backend_factories", "find_backend"]
 
 ENTRY_POINT_GROUP = "glassdome.backends"
 _log = logging.getLogger(__name__)
 
 
-def _builtin() -> dict[str, BackendFactory]:
-    from glassdome.backends.encrypted_file import EncryptedFileBackend
+def _keyring_factory() -> BackendFactory:
     from glassdome.backends.os_keyring import OsKeyringBackend
 
-    return {"keyring": OsKeyringBackend.from_context, "file": EncryptedFileBackend.from_context}
+    return OsKeyringBackend.from_context
+
+
+def _file_factory() -> BackendFactory:
+    from glassdome.backends.encrypted_file import EncryptedFileBackend
+
+    return EncryptedFileBackend.from_context
+
+
+_BUILTIN = {"keyring": _keyring_factory, "file": _file_factory}
+
+
+def _builtin() -> dict[str, BackendFactory]:
+    return {name: load() for name, load in _BUILTIN.items()}
+
+
+def find_backend(name: str) -> BackendFactory | None:
+    """Return the factory for *name*; built-ins load without scanning installed plugins."""
+    if name in _BUILTIN:
+        return _BUILTIN[name]()
+    return backend_factories().get(name)
 
 
 @cache

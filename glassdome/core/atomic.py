@@ -56,9 +56,10 @@ def _keep_previous(path: Path, backup: Path, mode: int) -> None:
         _write_new(staged, path.read_bytes(), mode)
     try:
         staged.replace(backup)
-    except BaseException:
+    finally:
+        # rename() between two links to the same file does nothing and leaves *staged*
+        # (after a crash between backing up and replacing, backup and path are one file).
         staged.unlink(missing_ok=True)
-        raise
 
 
 def atomic_write(

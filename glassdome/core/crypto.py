@@ -194,7 +194,8 @@ def _unwrap(key_file: KeyFile, password: SecretText) -> bytes:
         return kek.decrypt(key_file.wrapped_key)
     except InvalidToken:
         raise WrongMasterPassword(
-            "wrong master password: it does not unlock the store; nothing was changed"
+            "wrong master password: it does not unlock the store; nothing was changed "
+            "(if you are certain it is right, master_key.enc itself may have been altered)"
         ) from None
 
 
@@ -231,12 +232,10 @@ def parse_key_file(content: bytes, source: str) -> KeyFile:
         kdf_doc = doc["kdf"]
         if kdf_doc["algorithm"] != "argon2id":
             raise _corrupted(source, f"unknown KDF {kdf_doc['algorithm']!r}")
-        params = check_kdf(
-            KdfParams(
-                memory_cost_kib=int(kdf_doc["memory_cost_kib"]),
-                iterations=int(kdf_doc["iterations"]),
-                lanes=int(kdf_doc["lanes"]),
-            )
+        params = KdfParams(
+            memory_cost_kib=int(kdf_doc["memory_cost_kib"]),
+            iterations=int(kdf_doc["iterations"]),
+            lanes=int(kdf_doc["lanes"]),
         )
         salt = base64.b64decode(kdf_doc["salt"], validate=True)
         key_id = str(doc["key_id"])
@@ -245,6 +244,10 @@ def parse_key_file(content: bytes, source: str) -> KeyFile:
         raise _corrupted(source, f"bad field: {type(exc).__name__}") from None
     if len(salt) < _SALT_BYTES:
         raise _corrupted(source, "salt too short")
+    try:
+        check_kdf(params)
+    except ValueError as exc:
+        raise _corrupted(source, str(exc)) from None
     return KeyFile(key_id, params, salt, wrapped)
 
 

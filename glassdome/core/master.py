@@ -13,7 +13,13 @@ from glassdome.core.crypto import MIN_PASSWORD_LENGTH
 from glassdome.core.sensitive import Sensitive
 from glassdome.errors import MasterPasswordUnavailable, WeakMasterPassword
 
-__all__ = ["ENV_PASSWORD", "ENV_PASSWORD_FILE", "MasterPasswordSource", "rich_ask"]
+__all__ = [
+    "ENV_PASSWORD",
+    "ENV_PASSWORD_FILE",
+    "MasterPasswordSource",
+    "read_password_file",
+    "rich_ask",
+]
 
 ENV_PASSWORD_FILE = "GLASSDOME_MASTER_PASSWORD_FILE"  # noqa: S105 - a variable name
 ENV_PASSWORD = "GLASSDOME_MASTER_PASSWORD"  # noqa: S105 - a variable name
@@ -43,7 +49,8 @@ class MasterPasswordSource:
     *env*, *stdin* and *ask* are injectable so tests drive it without a terminal.
     """
 
-    env: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    # Kept out of the repr: the environment may hold GLASSDOME_MASTER_PASSWORD itself.
+    env: Mapping[str, str] = field(default_factory=lambda: os.environ, repr=False)
     stdin: TextIO | None = None
     ask: Callable[[str], str] = rich_ask
 
@@ -75,7 +82,7 @@ class MasterPasswordSource:
         """Return the master password; *new* asks twice and enforces the minimum length."""
         file_name = self.env.get(ENV_PASSWORD_FILE)
         if file_name:
-            password = Sensitive(_read_password_file(Path(file_name)))
+            password = Sensitive(read_password_file(Path(file_name), ENV_PASSWORD_FILE))
         elif self.env.get(ENV_PASSWORD):
             password = Sensitive(self.env[ENV_PASSWORD])
         elif self._can_prompt():
@@ -116,24 +123,24 @@ def _say(message: str) -> None:
     print(message, file=sys.stderr)
 
 
-def _read_password_file(path: Path) -> str:
+def read_password_file(path: Path, label: str) -> str:
+    """Read a password file (*label* names where its path came from); one trailing newline goes."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise MasterPasswordUnavailable(
-            f"{ENV_PASSWORD_FILE} points at {path}, which cannot be read ({exc.strerror}); "
-            "fix the path or unset the variable"
+            f"{label} points at {path}, which cannot be read ({exc.strerror}); fix the path"
         ) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise MasterPasswordUnavailable(
-            f"{ENV_PASSWORD_FILE} points at {path}, which is not UTF-8 text"
+            f"{label} points at {path}, which is not UTF-8 text"
         ) from None
     if text.endswith("\r\n"):
         text = text[:-2]
     elif text.endswith("\n"):
         text = text[:-1]
     if not text:
-        raise MasterPasswordUnavailable(f"{ENV_PASSWORD_FILE} points at {path}, which is empty")
+        raise MasterPasswordUnavailable(f"{label} points at {path}, which is empty")
     return text

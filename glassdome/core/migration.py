@@ -54,9 +54,15 @@ def plan_migration(
         raise GlassdomeError(
             f"{env_file} does not exist; pass --env-file with the path of your .env"
         )
+    try:
+        values = read_values(env_file)
+    except UnicodeDecodeError:
+        raise GlassdomeError(f"{env_file} is not UTF-8 text; save it as UTF-8") from None
+    except OSError as exc:
+        raise GlassdomeError(f"cannot read {env_file}: {exc.strerror}") from None
     items: list[MigrationItem] = []
     to_store: dict[str, str] = {}
-    for key, value in sorted(secret_keys(read_values(env_file)).items()):
+    for key, value in sorted(secret_keys(values).items()):
         name = key.lower()
         if not value:
             items.append(MigrationItem(key, name, Action.EMPTY))

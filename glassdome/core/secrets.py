@@ -42,6 +42,8 @@ ENV_BACKEND = "GLASSDOME_SECRETS_BACKEND"
 ENV_HOME = "GLASSDOME_HOME"
 ENV_KDF_MEMORY = "GLASSDOME_KDF_MEMORY_KIB"
 ENV_KDF_ITERATIONS = "GLASSDOME_KDF_ITERATIONS"
+# Records which backend auto selection first stored into (see `_choose_auto`).
+MARKER_FILE = "backend"
 
 
 def default_home(env: Mapping[str, str] | None = None) -> Path:
@@ -101,7 +103,8 @@ class SecretsManager:
     ) -> None:
         self._env: Mapping[str, str] = os.environ if env is None else env
         self.home = Path(home).expanduser() if home is not None else default_home(self._env)
-        self._requested = backend if backend is not None else self._env.get(ENV_BACKEND) or "auto"
+        requested = backend if backend is not None else self._env.get(ENV_BACKEND) or "auto"
+        self._requested = requested.strip().lower() if isinstance(requested, str) else requested
         self._password = password or MasterPasswordSource(env=self._env)
         self._kdf = kdf
         self._notice = notice
@@ -138,18 +141,18 @@ class SecretsManager:
                     f"the {requested.name} backend cannot be used: {state.reason}"
                 )
             return requested, self._describe(requested, requested.name, state.reason, {})
-        from glassdome.backends.registry import backend_factories
+        from glassdome.backends.registry import backend_factories, find_backend
 
-        factories = backend_factories()
         name = requested.strip().lower()
         if name == "auto":
-            return self._choose_auto(factories)
-        if name not in factories:
-            known = ", ".join(["auto", *sorted(factories)])
+            return self._choose_auto()
+        factory = find_backend(name)
+        if factory is None:
+            known = ", ".join(["auto", *sorted(backend_factories())])
             raise BackendUnavailable(
                 f"{ENV_BACKEND}={requested!r} is not a known backend; choose one of: {known}"
             )
-        backend = factories[name](self._context())
+        backend = factory(self._context())
         state = backend.availability()
         if not state.available:
             raise BackendUnavailable(
@@ -158,11 +161,27 @@ class SecretsManager:
             )
         return backend, self._describe(backend, name, f"{ENV_BACKEND}={name}", {name: state})
 
-    def _choose_auto(
-        self, factories: Mapping[str, Callable[[BackendContext], SecretBackend]]
-    ) -> tuple[SecretBackend, StoreDescription]:
+    def _choose_auto(self) -> tuple[SecretBackend, StoreDescription]:
         context = self._context()
-        keyring = factories["keyring"](context)
+        in_use = self._backend_in_use()
+        if in_use is not None:
+            # Auto is sticky: once an account's secrets live in one backend, a keyring that
+            # is locked today (or unlocked for the first time) must not split them in two.
+            backend = _builtin(in_use)(context)
+            state = backend.availability()
+            if not state.available:
+                raise BackendUnavailable(
+                    f"this account's secrets are in the {in_use} backend, which cannot be used "
+                    f"now: {state.reason}; fix that (unlock the keyring), or set "
+                    f"{ENV_BACKEND} to choose a backend explicitly"
+                )
+            return backend, self._describe(
+                backend,
+                "auto",
+                f"the secrets stored here are in the {in_use} backend ({state.reason})",
+                {in_use: state},
+            )
+        keyring = _builtin("keyring")(context)
         keyring_state = keyring.availability()
         if keyring_state.available:
             return keyring, self._describe(
@@ -171,7 +190,7 @@ class SecretsManager:
                 f"a secure OS keyring is available ({keyring_state.reason})",
                 {"keyring": keyring_state},
             )
-        file_backend = factories["file"](context)
+        file_backend = _builtin("file")(context)
         file_state = file_backend.availability()
         probes = {"keyring": keyring_state, "file": file_state}
         if not file_state.available:
@@ -186,6 +205,35 @@ class SecretsManager:
             probes,
         )
 
+    @property
+    def _marker(self) -> Path:
+        return self.home / MARKER_FILE
+
+    def _backend_in_use(self) -> str | None:
+        """The backend auto selection stored into before, if any."""
+        try:
+            recorded = self._marker.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            recorded = ""
+        except OSError as exc:
+            raise BackendUnavailable(f"cannot read {self._marker}: {exc.strerror}") from None
+        if recorded in ("keyring", "file"):
+            return recorded
+        from glassdome.backends.encrypted_file import KEY_FILE, STORE_FILE
+
+        if (self.home / STORE_FILE).exists() or (self.home / KEY_FILE).exists():
+            return "file"
+        return None
+
+    def _remember_backend(self) -> None:
+        """After auto selection first stores something, record where, so auto stays there."""
+        if self._requested != "auto" or self._backend is None or self._marker.exists():
+            return
+        from glassdome.core.atomic import atomic_write, ensure_private_dir
+
+        ensure_private_dir(self.home)
+        atomic_write(self._marker, f"{self._backend.name}\n".encode())
+
     def _describe(
         self, backend: SecretBackend, requested: str, reason: str, probes: dict[str, Availability]
     ) -> StoreDescription:
@@ -193,9 +241,9 @@ class SecretsManager:
 
     def probe(self, name: str) -> Availability:
         """Build backend *name* here and report its availability (it stores nothing)."""
-        from glassdome.backends.registry import backend_factories
+        from glassdome.backends.registry import find_backend
 
-        factory = backend_factories().get(name)
+        factory = find_backend(name)
         if factory is None:
             return Availability(False, f"no backend named {name!r}")
         try:
@@ -233,6 +281,7 @@ class SecretsManager:
         """Store *value* under *name*, replacing any previous value."""
         key = normalize_name(name)
         self._select().set(key, check_value(key, reveal(value)))
+        self._remember_backend()
 
     def set_many(self, items: Mapping[str, str | SecretText]) -> None:
         """Store several secrets with one unlock and one write; all are checked before any is."""
@@ -242,6 +291,7 @@ class SecretsManager:
             checked[key] = check_value(key, reveal(value))
         if checked:
             self._select().set_many(checked)
+            self._remember_backend()
 
     def delete_secret(self, name: str) -> bool:
         """Delete *name*; return whether it existed."""
@@ -262,6 +312,15 @@ class SecretsManager:
                 "it is protected by its own login"
             )
         backend.change_master_password(_secret(old), _secret(new), self._kdf)
+
+
+def _builtin(name: str) -> Callable[[BackendContext], SecretBackend]:
+    from glassdome.backends.registry import find_backend
+
+    factory = find_backend(name)
+    if factory is None:  # pragma: no cover - built-ins are always there
+        raise BackendUnavailable(f"the built-in {name} backend is missing")
+    return factory
 
 
 def _secret(value: str | SecretText) -> SecretText:

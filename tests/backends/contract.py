@@ -111,7 +111,7 @@ class BackendContract:
                 own = self.make_manager()
                 for i in range(5):
                     own.set_secret(f"w{worker}_{i}", f"value-{worker}-{i}")
-            except BaseException as exc:  # surfaced below
+            except BaseException as exc:  # noqa: BLE001 - collected and asserted below
                 errors.append(exc)
 
         threads = [threading.Thread(target=writer, args=(w,)) for w in range(4)]
@@ -123,4 +123,6 @@ class BackendContract:
         final = self.make_manager()
         expected = {f"w{w}_{i}" for w in range(4) for i in range(5)}
         assert expected <= set(final.list_secrets())
-        assert all(final.get_secret(f"w{w}_{i}") == f"value-{w}-{i}" for w in range(4) for i in range(5))
+        assert all(
+            final.get_secret(f"w{w}_{i}") == f"value-{w}-{i}" for w in range(4) for i in range(5)
+        )

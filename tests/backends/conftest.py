@@ -1,0 +1,47 @@
+"""Fixtures for the OS keyring tests: a real, private gnome-keyring Secret Service."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import keyring.core
+import pytest
+
+from glassdome.backends.os_keyring import SERVICE
+from tests.secret_service import KEYRING_BACKEND, run_tool, secret_service, stored_items
+
+
+@pytest.fixture(scope="module")
+def secret_service_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """One unlocked gnome-keyring per test module; yields the environment that reaches it."""
+    with secret_service(tmp_path_factory.mktemp("secret-service")) as env:
+        yield env
+
+
+@pytest.fixture
+def fresh_keyring_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make `keyring` choose its backend again from this test's environment (it caches it)."""
+    monkeypatch.setattr(keyring.core, "_keyring_backend", None)
+
+
+@pytest.fixture
+def keyring_env(
+    secret_service_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    fresh_keyring_choice: None,
+) -> dict[str, str]:
+    """Point this process at the test Secret Service, with no glassdome entry in it.
+
+    Returns the environment a child process needs to reach the same keyring.
+    """
+    env = {
+        **secret_service_env,
+        "PYTHON_KEYRING_BACKEND": KEYRING_BACKEND,
+        # Generous: a slow machine must not turn the keyring "unavailable" (no timing tests).
+        "GLASSDOME_KEYRING_TIMEOUT": "30",
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    run_tool(["secret-tool", "clear", "service", SERVICE], env)  # exit status 1: none matched
+    assert stored_items(env, SERVICE) == []
+    return env
