@@ -64,21 +64,13 @@ def test(c: Context, k: str = "", lint_first: bool = True, args: str = "") -> No
     c.run(f"{sys.executable} -m pytest {selection} {args}", pty=False)
 
 
-def _finish(code: int) -> None:
+def _call(action: Callable[[], int]) -> None:
+    """Run a package command exactly as the CLI does: one-line errors, exit 1 or 2."""
+    from glassdome.cli import guarded
+
+    code = guarded(action)
     if code:
         raise Exit(code=code)
-
-
-def _call(action: Callable[[], int]) -> None:
-    """Run a package command with the CLI's error handling: one line, exit 1 or 2."""
-    from glassdome.errors import GlassdomeError, UsageError
-
-    try:
-        _finish(action())
-    except UsageError as exc:
-        raise Exit(f"glassdome: error: {exc}", code=2) from None
-    except GlassdomeError as exc:
-        raise Exit(f"glassdome: error: {exc}", code=1) from None
 
 
 def _term():

@@ -12,7 +12,7 @@ from pathlib import Path
 from glassdome import __version__
 from glassdome.errors import GlassdomeError, UsageError
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "guarded", "main"]
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -21,6 +21,13 @@ class _Parser(argparse.ArgumentParser):
     """argparse with one-line usage errors and exit code 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
+        if message.startswith("unrecognized arguments:"):
+            # A stray argument is often a value typed where it does not belong: never echo it.
+            count = len(message.split(":", 1)[1].split())
+            message = (
+                f"{count} unexpected argument(s), not shown in case one is a secret; "
+                "give a secret's value through the prompt, stdin or --from-file"
+            )
         raise UsageError(f"{message} (see `{self.prog} --help`)")
 
 
@@ -135,10 +142,17 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit code (0 ok, 1 failure, 2 usage error)."""
+    return guarded(lambda: _dispatch(build_parser().parse_args(argv)))
+
+
+def guarded(action: Callable[[], int]) -> int:
+    """Run *action* the way every glassdome command runs: errors as one line and an exit code.
+
+    ``GLASSDOME_DEBUG=1`` adds the traceback; the exit code stays 1 or 2 either way.
+    """
     debug = os.environ.get("GLASSDOME_DEBUG", "") not in {"", "0"}
     try:
-        args = build_parser().parse_args(argv)
-        return _dispatch(args)
+        return action()
     except UsageError as exc:
         print(f"glassdome: error: {exc}", file=sys.stderr)
         if debug:

@@ -11,9 +11,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from glassdome.cli import guarded
 from glassdome.commands.migrate import migrate
 from glassdome.core.envfile import env_file_path
-from glassdome.errors import GlassdomeError
 from glassdome.ui.console import Terminal
 
 
@@ -25,8 +25,8 @@ def main() -> int:
     parser.add_argument("--overwrite", action="store_true")
     args = parser.parse_args()
     term = Terminal()
-    try:
-        return migrate(
+    return guarded(
+        lambda: migrate(
             term,
             env_file=args.env_file or env_file_path(),
             dry_run=args.dry_run,
@@ -34,9 +34,7 @@ def main() -> int:
             overwrite=args.overwrite,
             confirm=term.interactive,
         )
-    except GlassdomeError as exc:
-        print(f"glassdome: error: {exc}", file=sys.stderr)
-        return 1
+    )
 
 
 if __name__ == "__main__":

@@ -15,8 +15,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-
-from filelock import FileLock, Timeout
+from typing import TYPE_CHECKING
 
 from glassdome.backends.base import Availability, BackendContext
 from glassdome.core import crypto
@@ -24,6 +23,9 @@ from glassdome.core.atomic import atomic_write, ensure_private_dir, remove_stale
 from glassdome.core.master import MasterPasswordSource
 from glassdome.core.sensitive import SecretText
 from glassdome.errors import SecretStoreError, StoreBusy, StoreCorrupted, WrongMasterPassword
+
+if TYPE_CHECKING:
+    from filelock import FileLock
 
 __all__ = ["BACKUP_FILE", "KEY_FILE", "STORE_FILE", "EncryptedFileBackend"]
 
@@ -63,11 +65,9 @@ class EncryptedFileBackend:
         self._kdf = crypto.check_kdf(kdf) if kdf is not None else crypto.DEFAULT_KDF
         self._notice = notice or (lambda message: None)
         self._lock_timeout = lock_timeout
-        # One lock object per backend, so the orphan check inside a write re-enters the
-        # lock it already holds instead of waiting on it through a second descriptor.
-        self._file_lock = FileLock(
-            self._lock_path, timeout=lock_timeout, mode=0o600, preserve_lock_file=True
-        )
+        # One lock object per backend (made on first write), so the orphan check inside a
+        # write re-enters the lock it already holds instead of waiting on a second descriptor.
+        self._file_lock: FileLock | None = None
         self._mutex = threading.RLock()
         self._key: crypto.UnlockedKey | None = None
         self._raw: bytes | None = None  # the file contents self._doc was decrypted from
@@ -108,11 +108,19 @@ class EncryptedFileBackend:
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
+        # filelock is imported here, not at module level: reads never lock, and its import
+        # is a noticeable share of a `glassdome secrets get`.
+        import filelock
+
         ensure_private_dir(self.home)
+        if self._file_lock is None:
+            self._file_lock = filelock.FileLock(
+                self._lock_path, timeout=self._lock_timeout, mode=0o600, preserve_lock_file=True
+            )
         lock = self._file_lock
         try:
             lock.acquire()
-        except Timeout:
+        except filelock.Timeout:
             raise StoreBusy(
                 f"another process has held {self._lock_path} for {self._lock_timeout:g}s; "
                 "try again when it has finished"

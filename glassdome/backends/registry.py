@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from functools import cache
-from importlib.metadata import entry_points
 from typing import cast
 
 from glassdome.backends.base import BackendFactory
@@ -48,6 +47,8 @@ def find_backend(name: str) -> BackendFactory | None:
 @cache
 def backend_factories() -> dict[str, BackendFactory]:
     """Return every known backend factory by name (built-ins first, then plugins)."""
+    from importlib.metadata import entry_points  # only here: scanning plugins is slow
+
     factories = _builtin()
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         if entry.name in factories and entry.value.startswith("glassdome."):

@@ -63,10 +63,8 @@ def migrate(
         return 1
     run_migration(manager, to_store)
     unchanged = sum(item.action is Action.UNCHANGED for item in items)
-    term.say(
-        f"Stored {len(to_store)}, unchanged {unchanged}, conflicts {conflicts}. "
-        + ("" if scrub else f"{env_file} was left as it is.")
-    )
+    summary = f"Stored {len(to_store)}, unchanged {unchanged}, conflicts {conflicts}."
+    term.say(summary if scrub else f"{summary} {env_file} was left as it is.")
     if scrub:
         removed = scrub_env(env_file, items, manager)
         if removed:

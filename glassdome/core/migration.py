@@ -51,9 +51,8 @@ def plan_migration(
 ) -> tuple[list[MigrationItem], dict[str, str]]:
     """Compare *env_file*'s secrets with the store; return the plan and the values to store."""
     if not env_file.is_file():
-        raise GlassdomeError(
-            f"{env_file} does not exist; pass --env-file with the path of your .env"
-        )
+        problem = "is not a file" if env_file.exists() else "does not exist"
+        raise GlassdomeError(f"{env_file} {problem}; pass --env-file with the path of your .env")
     try:
         values = read_values(env_file)
     except UnicodeDecodeError:
