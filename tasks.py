@@ -157,6 +157,78 @@ def secrets_doctor(c: Context, env_file: str | None = None, json: bool = False):
     _call(lambda: doctor(_term(), env_file=path, as_json=json))
 
 
+@task(
+    name="run",
+    help={
+        "playbook": "the playbook file, e.g. playbooks/setup/proxmox.yml",
+        "check": "say what would change; change nothing",
+        "answers": "a YAML file of input values",
+        "set_": "NAME=VALUE for an input (repeatable)",
+        "tags": "only steps with these tags (comma-separated)",
+        "skip_tags": "skip steps with these tags (comma-separated)",
+        "start_at": "skip the steps before this step id",
+        "list_steps": "list the steps and exit",
+        "json": "JSON Lines events on stdout",
+        "no_input": "never prompt; missing inputs exit 3",
+    },
+    iterable=["set_"],
+)
+def playbook_run(
+    c: Context,
+    playbook: str,
+    check: bool = False,
+    answers: str | None = None,
+    set_=None,
+    tags: str = "",
+    skip_tags: str = "",
+    start_at: str | None = None,
+    list_steps: bool = False,
+    json: bool = False,
+    no_input: bool = False,
+):
+    """Run a playbook (the same as `glassdome play`)."""
+    from glassdome.commands.play import play
+
+    def split(text: str) -> list[str]:
+        return [part.strip() for part in text.split(",") if part.strip()]
+
+    _call(
+        lambda: play(
+            _term(),
+            Path(playbook),
+            check=check,
+            answers=Path(answers) if answers else None,
+            sets=set_ or [],
+            tags=split(tags),
+            skip_tags=split(skip_tags),
+            start_at=start_at,
+            list_steps=list_steps,
+            as_json=json,
+            no_input=no_input,
+        )
+    )
+
+
+@task(name="list", help={"folder": "where to look (default: playbooks)"})
+def playbook_list(c: Context, folder: str = "playbooks"):
+    """List the playbooks under playbooks/ with their descriptions."""
+    from glassdome.commands.play import list_playbooks
+
+    _call(lambda: list_playbooks(_term(), Path(folder)))
+
+
+@task(name="validate", help={"playbook": "the playbook file to validate"})
+def playbook_validate(c: Context, playbook: str):
+    """Validate a playbook without running it (every problem as file:line:column)."""
+    from glassdome.commands.play import validate
+
+    _call(lambda: validate(_term(), Path(playbook)))
+
+
+playbook_tasks = Collection("playbook")
+for _task in (playbook_run, playbook_list, playbook_validate):
+    playbook_tasks.add_task(_task)
+
 secrets_tasks = Collection("secrets")
 for _task in (
     secrets_set,
@@ -168,4 +240,4 @@ for _task in (
 ):
     secrets_tasks.add_task(_task)
 
-ns = Collection(test, lint, system_deps, secrets_tasks)
+ns = Collection(test, lint, system_deps, secrets_tasks, playbook_tasks)

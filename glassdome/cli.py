@@ -8,6 +8,7 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from glassdome import __version__
 from glassdome.errors import GlassdomeError, UsageError
@@ -99,7 +100,45 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--only", type=_only, default=[], metavar="A,B", help="only these secrets")
     p.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND ...")
+
+    _add_playbook_commands(groups)
     return parser
+
+
+def _add_playbook_commands(groups: Any) -> None:
+    p = groups.add_parser(
+        "play",
+        help="run a playbook",
+        description="Run a YAML playbook: validate it, resolve its inputs, run its steps.",
+    )
+    p.add_argument("playbook", type=Path, help="e.g. playbooks/setup/proxmox.yml")
+    p.add_argument("--check", action="store_true", help="say what would change; change nothing")
+    p.add_argument("--answers", type=Path, metavar="FILE", help="a YAML file of input values")
+    p.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an input's value (repeatable; beats GLASSDOME_INPUT_NAME and --answers)",
+    )
+    p.add_argument(
+        "--tags", type=_only, default=[], metavar="A,B", help="only steps with these tags"
+    )
+    p.add_argument("--skip-tags", type=_only, default=[], metavar="A,B", help="skip these tags")
+    p.add_argument("--start-at", metavar="ID", help="skip the steps before this one")
+    p.add_argument("--list-steps", action="store_true", help="list the steps and exit")
+    p.add_argument("--json", action="store_true", help="JSON Lines events on stdout")
+    p.add_argument("--no-input", action="store_true", help="never prompt; missing inputs: exit 3")
+
+    playbook = groups.add_parser("playbook", help="inspect playbooks")
+    commands = playbook.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+    commands.add_parser("schema", help="print the JSON Schema of playbook files")
+    p = commands.add_parser("validate", help="validate a playbook without running it")
+    p.add_argument("playbook", type=Path)
+    p = commands.add_parser("list", help="list the playbooks under a folder")
+    p.add_argument("folder", type=Path, nargs="?", default=Path("playbooks"))
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -137,6 +176,30 @@ def _dispatch(args: argparse.Namespace) -> int:
 
             return doctor(term, env_file=args.env_file, as_json=args.json)
         return handlers[args.command]()
+    if args.group == "play":
+        from glassdome.commands.play import play
+
+        return play(
+            term,
+            args.playbook,
+            check=args.check,
+            answers=args.answers,
+            sets=args.sets,
+            tags=args.tags,
+            skip_tags=args.skip_tags,
+            start_at=args.start_at,
+            list_steps=args.list_steps,
+            as_json=args.json,
+            no_input=args.no_input,
+        )
+    if args.group == "playbook":
+        from glassdome.commands import play as playbooks
+
+        if args.command == "schema":
+            return playbooks.print_schema(term)
+        if args.command == "validate":
+            return playbooks.validate(term, args.playbook)
+        return playbooks.list_playbooks(term, args.folder)
     raise UsageError(f"unknown command {args.group!r}")  # pragma: no cover - argparse refuses it
 
 

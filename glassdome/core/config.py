@@ -279,7 +279,7 @@ class LazySettings:
                 self._full = Settings()
             return self._full
 
-    def __getattr__(self, name: str) -> Any:  # noqa: ANN401 - proxies any Settings attribute
+    def __getattr__(self, name: str) -> Any:
         if name in SECRET_FIELDS or name.startswith("proxmox_instance"):
             return getattr(self._get_full(), name)
         return getattr(self._get_plain(), name)

@@ -15,7 +15,14 @@ from pathlib import Path
 
 from glassdome.core.atomic import atomic_write
 
-__all__ = ["ENV_FILE_VARIABLE", "backup_path", "env_file_path", "read_values", "remove_keys"]
+__all__ = [
+    "ENV_FILE_VARIABLE",
+    "backup_path",
+    "env_file_path",
+    "read_values",
+    "remove_keys",
+    "set_values",
+]
 
 ENV_FILE_VARIABLE = "GLASSDOME_ENV_FILE"
 
@@ -78,3 +85,71 @@ def remove_keys(
         atomic_write(backup_path(path), original.encode("utf-8"), mode=0o600)
     atomic_write(path, "".join(pieces).encode("utf-8"), mode=None)
     return removed
+
+
+_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_BARE = re.compile(r"[A-Za-z0-9_./:@,+=%-]*")
+
+
+def _quoted(value: str) -> str:
+    if _BARE.fullmatch(value):
+        return value
+    if "'" not in value and "\n" not in value and "\\" not in value:
+        return f"'{value}'"
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
+def set_values(path: Path, values: Mapping[str, str]) -> list[str]:
+    """Set *values* in the ``.env`` file at *path*; return the keys that changed.
+
+    An existing binding is replaced where it stands (its leading blank lines and
+    line ending kept); new keys are appended. Every other line stays byte for
+    byte. The result is read back with python-dotenv before it is written, so a
+    value dotenv would read differently (``${...}`` interpolation) is refused.
+    """
+    from dotenv import dotenv_values
+    from dotenv.parser import parse_stream
+
+    for key in values:
+        if not _KEY.fullmatch(key):
+            raise ValueError(f"{key!r} is not a valid .env variable name (letters, digits, _)")
+    try:
+        original = _read_text(path)
+    except FileNotFoundError:
+        original = ""
+    current = dict(dotenv_values(stream=io.StringIO(original)))
+    changed = [k for k, v in values.items() if current.get(k) != v]
+    if not changed:
+        return []
+    pieces: list[str] = []
+    written: set[str] = set()
+    for binding in parse_stream(io.StringIO(original, newline="")):
+        text = binding.original.string
+        if binding.key in changed:
+            lead = _LEADING_BLANK_LINES.match(text)
+            ending = _LINE_END.search(text)
+            kept = lead.group(0) if lead else ""
+            if binding.key in written:
+                pieces.append(kept)  # a repeated binding: one assignment is enough
+                continue
+            pieces.append(f"{kept}{binding.key}={_quoted(values[binding.key])}")
+            pieces.append(ending.group(1) if ending else "\n")
+            written.add(binding.key)
+        else:
+            pieces.append(text)
+    missing = [k for k in changed if k not in written]
+    if missing:
+        if pieces and not pieces[-1].endswith(("\n", "\r")):
+            pieces.append("\n")
+        pieces.extend(f"{k}={_quoted(values[k])}\n" for k in missing)
+    result = "".join(pieces)
+    reread = dotenv_values(stream=io.StringIO(result))
+    wrong = [k for k in changed if reread.get(k) != values[k]]
+    if wrong:
+        raise ValueError(
+            f"{', '.join(wrong)}: python-dotenv would read the value back differently "
+            "(it expands ${...}); choose a value without ${"
+        )
+    atomic_write(path, result.encode("utf-8"), mode=None)
+    return changed

@@ -1,0 +1,255 @@
+"""`glassdome play` and `glassdome playbook ...`: load, validate, ask, run, report."""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+from typing import Any
+
+from glassdome.errors import GlassdomeError, UsageError
+from glassdome.ui.console import Terminal
+from glassdome.ui.redact import RedactingStream, Redactor
+
+__all__ = ["EXIT_INPUTS", "list_playbooks", "play", "print_schema", "validate"]
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INPUTS = 0, 1, 2, 3
+
+
+class _SettingsView:
+    """``settings.NAME`` in templates: non-secret settings, read on first use only."""
+
+    def __getattr__(self, name: str) -> Any:
+        from glassdome.core.config import SECRET_FIELDS, settings
+
+        if name in SECRET_FIELDS or name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(settings, name)
+
+
+def _parse_sets(sets: Iterable[str]) -> dict[str, str]:
+    parsed: dict[str, str] = {}
+    for item in sets:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError("--set takes NAME=VALUE (the value is not shown here)")
+        parsed[name.strip()] = value
+    return parsed
+
+
+def _read_answers(path: Path | None) -> dict[str, Any]:
+    from glassdome.playbook.loader import _plain, read_yaml
+
+    if path is None:
+        return {}
+    data = read_yaml(path, what="answers file")
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        raise UsageError(f"{path}: an answers file is a mapping of input names to values")
+    return dict(_plain(data))
+
+
+def _ask(term: Terminal) -> Any:
+    from glassdome.ui.prompts import ValidatedPrompt
+
+    def ask(spec: Any, default: str | None, validate: Any) -> Any:
+        label = spec.prompt or spec.name
+        if spec.help:
+            term.err.print(f"[dim]{spec.help}[/]")
+        return ValidatedPrompt.ask_validated(
+            label,
+            validate=validate,
+            console=term.err,
+            password=spec.type == "secret",
+            choices=spec.choices,
+            default=default,
+        )
+
+    return ask
+
+
+def play(
+    term: Terminal,
+    playbook: Path,
+    *,
+    check: bool = False,
+    answers: Path | None = None,
+    sets: Sequence[str] = (),
+    tags: Sequence[str] = (),
+    skip_tags: Sequence[str] = (),
+    start_at: str | None = None,
+    list_steps: bool = False,
+    as_json: bool = False,
+    no_input: bool = False,
+) -> int:
+    """Run a playbook; 0 ok, 1 a step failed, 2 invalid playbook or usage, 3 inputs missing."""
+    redactor = Redactor()
+    out = RedactingStream(term.stdout, redactor)
+    err = RedactingStream(term.stderr, redactor)
+    safe = Terminal(stdin=term.stdin, stdout=out, stderr=err, env=term.env)  # type: ignore[arg-type]
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            return _play(
+                safe,
+                redactor,
+                Path(playbook),
+                check=check,
+                answers=answers,
+                sets=sets,
+                tags=tags,
+                skip_tags=skip_tags,
+                start_at=start_at,
+                list_steps=list_steps,
+                as_json=as_json,
+                no_input=no_input,
+            )
+        except GlassdomeError as exc:
+            from glassdome.playbook.inputs import InputsMissing
+            from glassdome.playbook.loader import PlaybookInvalid
+
+            if isinstance(exc, InputsMissing):
+                code = EXIT_INPUTS
+            elif isinstance(exc, PlaybookInvalid | UsageError):
+                code = EXIT_INVALID
+            else:
+                code = EXIT_FAILED
+            print(f"glassdome: error: {exc}", file=sys.stderr)
+            if term.env.get("GLASSDOME_DEBUG", "") not in {"", "0"}:
+                traceback.print_exc()
+            return code
+
+
+def _play(
+    term: Terminal,
+    redactor: Redactor,
+    path: Path,
+    *,
+    check: bool,
+    answers: Path | None,
+    sets: Sequence[str],
+    tags: Sequence[str],
+    skip_tags: Sequence[str],
+    start_at: str | None,
+    list_steps: bool,
+    as_json: bool,
+    no_input: bool,
+) -> int:
+    from glassdome.core.envfile import env_file_path
+    from glassdome.core.secrets import get_secrets_manager
+    from glassdome.playbook.inputs import InputSources, resolve_inputs
+    from glassdome.playbook.loader import load_playbook
+    from glassdome.playbook.report import HumanReport, JsonReport
+    from glassdome.playbook.runner import RunOptions, run_steps
+    from glassdome.playbook.template import TemplateFailed, render
+    from glassdome.steps.base import StepContext
+
+    loaded = load_playbook(path)
+    model = loaded.model
+    if list_steps:
+        for step in model.steps:
+            extra = f"  tags: {', '.join(step.tags)}" if step.tags else ""
+            when = f"  when: {step.when}" if step.when else ""
+            term.stdout.write(f"{step.id}  ({step.uses}){extra}{when}\n")
+        return EXIT_OK
+    ids = [step.id for step in model.steps]
+    if start_at is not None and start_at not in ids:
+        raise UsageError(f"--start-at {start_at!r}: no such step; steps: {', '.join(ids)}")
+
+    def secret(name: str) -> str:
+        value = get_secrets_manager().get_secret(name)
+        if value is None:
+            raise TemplateFailed(f"secret({name!r}): not in the store")
+        redactor.add(value)
+        return value
+
+    functions = {"secret": secret}
+    context: dict[str, Any] = {"vars": {}, "settings": _SettingsView(), "steps": {}, "inputs": {}}
+    for name, value in model.vars.items():
+        context["vars"][name] = render(value, context, functions)
+    answer_values = _read_answers(answers)
+    secret_inputs = {spec.name for spec in model.inputs if spec.type == "secret"}
+    for name, value in answer_values.items():
+        if name in secret_inputs and isinstance(value, str):
+            redactor.add(value)
+    interactive = term.interactive and not no_input
+    sources = InputSources(
+        sets=_parse_sets(sets),
+        env=term.env,
+        answers=answer_values,
+        interactive=interactive,
+        ask=_ask(term) if interactive else None,
+    )
+    resolve_inputs(model.inputs, sources, context, functions, redactor.add)
+
+    report = JsonReport(term) if as_json else HumanReport(term)
+    step_context = StepContext(
+        secrets=get_secrets_manager,
+        env_file=env_file_path(term.env),
+        term=term,
+        register_secret=redactor.add,
+        check_mode=check,
+    )
+    options = RunOptions(
+        check=check, tags=frozenset(tags), skip_tags=frozenset(skip_tags), start_at=start_at
+    )
+    report.start(model.name, check=check)
+    recap = run_steps(
+        loaded, context, functions, step_context, options, report.step_done, report.step_started
+    )
+    report.finish(recap)
+    if as_json:
+        HumanReport(term, to_stderr=True).finish(recap)
+    return EXIT_FAILED if recap.failed else EXIT_OK
+
+
+def validate(term: Terminal, playbook: Path) -> int:
+    """Validate a playbook without running it; 2 with every problem when invalid."""
+    from glassdome.playbook.loader import PlaybookInvalid, load_playbook
+
+    try:
+        loaded = load_playbook(Path(playbook))
+    except PlaybookInvalid as exc:
+        term.stderr.write(f"{exc}\n")
+        return EXIT_INVALID
+    term.say(
+        f"{playbook}: valid ({len(loaded.model.steps)} steps, {len(loaded.model.inputs)} inputs)"
+    )
+    return EXIT_OK
+
+
+def print_schema(term: Terminal) -> int:
+    """Print the JSON Schema of playbook files (for editors)."""
+    from glassdome.playbook.model import Playbook
+
+    schema = Playbook.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "glassdome playbook"
+    term.stdout.write(json.dumps(schema, indent=2) + "\n")
+    return EXIT_OK
+
+
+def list_playbooks(term: Terminal, folder: Path = Path("playbooks")) -> int:
+    """List the playbooks under *folder* with their descriptions."""
+    from glassdome.playbook.loader import PlaybookInvalid, load_playbook
+
+    found = sorted(folder.rglob("*.yml")) + sorted(folder.rglob("*.yaml"))
+    if not found:
+        term.say(f"No playbooks under {folder}.")
+        return EXIT_OK
+    from rich.table import Table
+
+    table = Table(title=f"Playbooks under {folder}", title_justify="left")
+    table.add_column("playbook")
+    table.add_column("description")
+    for path in found:
+        try:
+            model = load_playbook(path).model
+            table.add_row(str(path), model.description or model.name)
+        except PlaybookInvalid as exc:
+            table.add_row(str(path), f"[red]invalid:[/] {exc.problems[0]}")
+    term.out.print(table)
+    return EXIT_OK

@@ -1,0 +1,1 @@
+"""Declarative YAML playbooks: load, validate, resolve inputs, run steps, report."""

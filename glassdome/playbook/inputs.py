@@ -1,0 +1,186 @@
+"""Where input values come from: --set > GLASSDOME_INPUT_<NAME> > answers file > prompt > default.
+
+Every value is converted to its type and validated the same way whatever its
+source. Without a terminal (or with --no-input) every missing or invalid input
+is listed at once and nothing runs. Values of secret inputs are registered for
+masking as soon as they are known and never written anywhere.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from glassdome.errors import GlassdomeError, UsageError
+from glassdome.playbook.model import InputSpec
+from glassdome.playbook.template import evaluate, render
+
+__all__ = ["InputSources", "InputsMissing", "convert", "resolve_inputs"]
+
+ENV_PREFIX = "GLASSDOME_INPUT_"
+_HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
+_TRUE = {"true", "yes", "y", "on", "1"}
+_FALSE = {"false", "no", "n", "off", "0"}
+
+
+class InputsMissing(GlassdomeError):
+    """Inputs are missing or invalid and there is no terminal to ask on (exit code 3)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(
+            "inputs missing or invalid (give them with --set NAME=VALUE, "
+            f"{ENV_PREFIX}NAME or --answers FILE):\n" + "\n".join(f"  {p}" for p in problems)
+        )
+
+
+def _is_host(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text.strip("[]"))
+    except ValueError:
+        labels = text.rstrip(".").split(".")
+        return len(text) <= 253 and all(_HOST_LABEL.fullmatch(label) for label in labels)
+    return True
+
+
+def convert(spec: InputSpec, raw: Any) -> Any:
+    """Turn *raw* (text or a YAML value) into the input's type, or raise ValueError saying why.
+
+    Messages never quote the value: it may be a secret typed in the wrong place.
+    """
+    kind = spec.type
+    if raw is None or (isinstance(raw, str) and raw == "" and kind != "str"):
+        raise ValueError("a value is required")
+    if kind in ("int", "port"):
+        if isinstance(raw, bool) or not re.fullmatch(r"[+-]?\d+", str(raw).strip()):
+            raise ValueError("must be a whole number")
+        value: Any = int(str(raw).strip())
+        if kind == "port" and not 1 <= value <= 65535:
+            raise ValueError("must be a port number from 1 to 65535")
+    elif kind == "bool":
+        text = str(raw).strip().lower()
+        if isinstance(raw, bool):
+            value = raw
+        elif text in _TRUE | _FALSE:
+            value = text in _TRUE
+        else:
+            raise ValueError("must be yes or no (true/false)")
+    else:
+        if not isinstance(raw, str | int | float) or isinstance(raw, bool):
+            raise ValueError("must be text")
+        value = str(raw)
+        if kind == "choice" and value not in (spec.choices or []):
+            raise ValueError(f"must be one of: {', '.join(spec.choices or [])}")
+        if kind == "secret" and not value:
+            raise ValueError("a value is required")
+        if kind == "host" and not _is_host(value):
+            raise ValueError("must be a host name or IP address (no scheme or port)")
+        if kind == "url":
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError("must be an http:// or https:// URL with a host")
+        if kind == "path":
+            value = str(Path(value).expanduser())
+    rules = spec.validate_
+    if rules is not None:
+        if rules.regex is not None and not re.fullmatch(rules.regex, str(value)):
+            raise ValueError(f"must match {rules.regex}")
+        size = value if kind in ("int", "port") else len(str(value))
+        unit = "" if kind in ("int", "port") else " characters"
+        if rules.min is not None and size < rules.min:
+            raise ValueError(f"must be at least {rules.min}{unit}")
+        if rules.max is not None and size > rules.max:
+            raise ValueError(f"must be at most {rules.max}{unit}")
+    return value
+
+
+@dataclass
+class InputSources:
+    """Everything that can give an input a value, highest precedence first."""
+
+    sets: Mapping[str, str] = field(default_factory=dict)
+    env: Mapping[str, str] = field(default_factory=dict, repr=False)
+    answers: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    interactive: bool = False
+    ask: Callable[[InputSpec, str | None, Callable[[str], Any]], Any] | None = None
+
+    def given(self, name: str) -> tuple[bool, Any, str]:
+        """Whether a non-interactive source has a value for *name*, the value, and which."""
+        if name in self.sets:
+            return True, self.sets[name], "--set"
+        variable = ENV_PREFIX + name.upper()
+        if variable in self.env:
+            return True, self.env[variable], variable
+        if name in self.answers:
+            return True, self.answers[name], "the answers file"
+        return False, None, ""
+
+
+def check_names(specs: list[InputSpec], sources: InputSources) -> None:
+    """Refuse --set and answers for inputs the playbook does not declare (typos)."""
+    declared = {spec.name for spec in specs}
+    unknown = sorted((set(sources.sets) | set(sources.answers)) - declared)
+    if unknown:
+        raise UsageError(
+            f"unknown input(s) {', '.join(unknown)}; this playbook's inputs: "
+            f"{', '.join(sorted(declared)) or 'none'}"
+        )
+
+
+def resolve_inputs(
+    specs: list[InputSpec],
+    sources: InputSources,
+    context: dict[str, Any],
+    functions: Mapping[str, Callable[..., Any]],
+    register_secret: Callable[[str], None],
+) -> dict[str, Any]:
+    """Give every input its value, in order (a default may use earlier inputs)."""
+    check_names(specs, sources)
+    values: dict[str, Any] = {}
+    context["inputs"] = values
+    problems: list[str] = []
+    for spec in specs:
+        if spec.when is not None and not evaluate(spec.when, context, functions):
+            values[spec.name] = None
+            continue
+        has, raw, origin = sources.given(spec.name)
+        if spec.type == "secret" and has and isinstance(raw, str):
+            register_secret(raw)
+        default = render(spec.default, context, functions) if spec.default is not None else None
+        if has:
+            try:
+                values[spec.name] = convert(spec, raw)
+                continue
+            except ValueError as exc:
+                if not sources.interactive:
+                    problems.append(f"{spec.name}: {exc} (from {origin})")
+                    continue
+        elif not sources.interactive:
+            if default is None:
+                problems.append(f"{spec.name}: missing ({spec.prompt or spec.name})")
+                continue
+            try:
+                values[spec.name] = convert(spec, default)
+            except ValueError as exc:
+                problems.append(f"{spec.name}: the default {exc}")
+            continue
+        assert sources.ask is not None  # noqa: S101 - interactive implies a prompt
+        shown = (
+            None
+            if default is None
+            else str(default).lower()
+            if spec.type == "bool"
+            else str(default)
+        )
+        values[spec.name] = sources.ask(spec, shown, partial(convert, spec))
+        if spec.type == "secret":
+            register_secret(values[spec.name])
+    if problems:
+        raise InputsMissing(problems)
+    return values

@@ -1,0 +1,128 @@
+"""Jinja2 templating for playbooks: sandboxed, StrictUndefined, ``secret('name')`` lookups.
+
+Templates see ``inputs.NAME``, ``vars.NAME``, ``steps.ID.OUTPUT`` and
+``settings.NAME`` (non-secret settings). `references` lists what a template
+refers to, so the loader can reject an undefined name before anything runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateError, nodes
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from glassdome.errors import GlassdomeError
+
+__all__ = [
+    "ROOTS",
+    "Reference",
+    "TemplateFailed",
+    "environment",
+    "evaluate",
+    "is_template",
+    "references",
+    "render",
+]
+
+ROOTS = ("inputs", "vars", "steps", "settings")
+FUNCTIONS = ("secret",)
+
+
+class TemplateFailed(GlassdomeError):
+    """A template could not be rendered (syntax, undefined name, or a failing lookup)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """One name a template uses: a root (``inputs``) and the attribute path after it."""
+
+    root: str
+    path: tuple[str, ...]
+
+
+@cache
+def environment() -> ImmutableSandboxedEnvironment:
+    """The shared sandboxed environment (no autoescape: values go to APIs, not HTML)."""
+    return ImmutableSandboxedEnvironment(
+        undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
+    )
+
+
+def is_template(value: object) -> bool:
+    """Whether *value* is a string that holds Jinja syntax."""
+    return isinstance(value, str) and ("{{" in value or "{%" in value)
+
+
+def _attribute_path(node: nodes.Node) -> tuple[str, tuple[str, ...]] | None:
+    path: list[str] = []
+    while isinstance(node, nodes.Getattr | nodes.Getitem):
+        if isinstance(node, nodes.Getattr):
+            path.append(node.attr)
+        elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
+            path.append(node.arg.value)
+        else:
+            path.clear()  # a computed key: only the root can be checked
+        node = node.node
+    if isinstance(node, nodes.Name):
+        return node.name, tuple(reversed(path))
+    return None
+
+
+def _parse(source: str, *, expression: bool) -> nodes.Template:
+    env = environment()
+    return env.parse("{{ (" + source + ") }}" if expression else source)
+
+
+def references(source: str, *, expression: bool = False) -> Iterator[Reference]:
+    """Yield every root name the template refers to, with its longest static attribute path."""
+    tree = _parse(source, expression=expression)
+    assigned = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
+    chains = list(tree.find_all((nodes.Getattr, nodes.Getitem)))
+    inside = {id(chain.node) for chain in chains}  # type: ignore[attr-defined]  # every link but the outermost of a chain
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Name)):
+        if id(node) in inside:
+            continue
+        if isinstance(node, nodes.Name):
+            if node.ctx == "load" and node.name not in assigned:
+                yield Reference(node.name, ())
+            continue
+        found = _attribute_path(node)
+        if found is not None and found[0] not in assigned:
+            yield Reference(*found)
+
+
+def render(
+    value: Any, context: Mapping[str, Any], functions: Mapping[str, Callable[..., Any]]
+) -> Any:
+    """Render every template string inside *value* (dicts and lists are walked)."""
+    if isinstance(value, str):
+        if not is_template(value):
+            return value
+        try:
+            return environment().from_string(value).render({**context, **functions})
+        except TemplateError as exc:
+            raise TemplateFailed(f"template {_short(value)!r}: {exc}") from None
+    if isinstance(value, dict):
+        return {k: render(v, context, functions) for k, v in value.items()}
+    if isinstance(value, list):
+        return [render(v, context, functions) for v in value]
+    return value
+
+
+def evaluate(
+    expression: str, context: Mapping[str, Any], functions: Mapping[str, Callable[..., Any]]
+) -> Any:
+    """Evaluate a bare Jinja expression (``when:``, ``that:``), without ``{{ }}``."""
+    try:
+        compiled = environment().compile_expression(expression, undefined_to_none=False)
+        return compiled(**context, **functions)
+    except TemplateError as exc:
+        raise TemplateFailed(f"expression {_short(expression)!r}: {exc}") from None
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 80 else text[:77] + "..."

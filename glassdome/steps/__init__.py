@@ -1,0 +1,1 @@
+"""Step types: small classes registered by name (entry point group ``glassdome.steps``)."""

@@ -1,0 +1,85 @@
+"""What a step type is: argument and output models, a read-only `check`, and an `apply`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from glassdome.errors import GlassdomeError
+
+if TYPE_CHECKING:
+    from glassdome.core.secrets import SecretsManager
+    from glassdome.ui.console import Terminal
+
+__all__ = ["NoOutput", "Plan", "StepArgs", "StepContext", "StepFailed", "StepType"]
+
+
+class StepFailed(GlassdomeError):
+    """A step could not do its work; the message says why and what to do."""
+
+
+class StepArgs(BaseModel):
+    """Base of every step type's arguments: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NoOutput(BaseModel):
+    """A step type that produces no outputs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass(slots=True)
+class Plan:
+    """What `check` found: whether applying would change anything, and why.
+
+    *outputs* known at check time (read-only facts such as a fingerprint) are
+    available to later steps even in check mode.
+    """
+
+    changes: bool
+    message: str = ""
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class StepContext:
+    """The world a step sees: the store, the ``.env`` file, the terminal, and redaction."""
+
+    secrets: Callable[[], SecretsManager]
+    env_file: Path
+    term: Terminal
+    register_secret: Callable[[str], None]
+    check_mode: bool = False
+
+
+A = TypeVar("A", bound=StepArgs)
+
+
+class StepType(Generic[A]):
+    """Subclass, set `name`, `Args` (and `Output`), implement `check` and `apply`.
+
+    `check` must not change anything. `apply` makes exactly the change `check`
+    announced and returns the outputs. Secret argument names listed in
+    `secret_args` and output names in `secret_outputs` are masked in all output.
+    """
+
+    name: ClassVar[str]
+    Args: ClassVar[type[StepArgs]]
+    Output: ClassVar[type[BaseModel]] = NoOutput
+    secret_args: ClassVar[frozenset[str]] = frozenset()
+    secret_outputs: ClassVar[frozenset[str]] = frozenset()
+    summary: ClassVar[str] = ""
+
+    def check(self, args: A, ctx: StepContext) -> Plan:
+        """Say what `apply` would change, reading only."""
+        raise NotImplementedError
+
+    def apply(self, args: A, ctx: StepContext, plan: Plan) -> dict[str, Any]:
+        """Make the change `check` announced; return the outputs."""
+        return dict(plan.outputs)

@@ -1,0 +1,45 @@
+"""Step types by name: a plain dict filled from the ``glassdome.steps`` entry points.
+
+Built-in step types register through the same entry points a third-party one
+would; a plugin that fails to load is reported, never fatal.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import cache
+
+from glassdome.steps.base import StepType
+
+__all__ = ["ENTRY_POINT_GROUP", "step_types"]
+
+ENTRY_POINT_GROUP = "glassdome.steps"
+_log = logging.getLogger(__name__)
+
+
+def _builtin() -> dict[str, type[StepType]]:  # type: ignore[type-arg]
+    from glassdome.steps import checks, config, net, secret
+
+    types: dict[str, type[StepType]] = {}  # type: ignore[type-arg]
+    for module in (secret, config, checks, net):
+        for step_type in module.STEP_TYPES:
+            types[step_type.name] = step_type
+    return types
+
+
+@cache
+def step_types() -> dict[str, type[StepType]]:  # type: ignore[type-arg]
+    """Every step type by name: built-ins, then plugins."""
+    from importlib.metadata import entry_points
+
+    types = _builtin()
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        if entry.name in types and entry.value.startswith("glassdome."):
+            continue
+        try:
+            loaded = entry.load()
+        except Exception as exc:  # noqa: BLE001 - a broken plugin is reported, never fatal
+            _log.warning("step type plugin %r failed to load: %s", entry.name, exc)
+            continue
+        types[entry.name] = loaded
+    return types

@@ -1,0 +1,104 @@
+"""Masking of known secret values in everything glassdome prints.
+
+Every value known to be secret is registered once; `Redactor.mask` replaces it,
+and its JSON-escaped, URL-encoded and base64 forms, with ``***``. Streams
+wrapped in `RedactingStream` mask whatever is written through them, so steps
+and error paths do not each have to remember.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from typing import TextIO
+from urllib.parse import quote, quote_plus
+
+__all__ = ["MASK", "RedactingStream", "Redactor"]
+
+MASK = "***"
+_MIN_LENGTH = 4  # shorter "secrets" would mask ordinary words; they are refused earlier anyway
+
+
+def _forms(secret: str) -> set[str]:
+    forms = {secret, json.dumps(secret)[1:-1], quote(secret, safe=""), quote_plus(secret)}
+    raw = secret.encode("utf-8")
+    for offset in range(3):  # base64 of the secret at any alignment inside a longer blob
+        chunk = raw[offset:]
+        whole = len(chunk) // 3 * 3
+        if whole >= 6:
+            encoded = base64.b64encode(chunk[:whole]).decode("ascii")
+            forms.update({encoded, encoded.replace("+", "-").replace("/", "_")})
+    for encode in (base64.b64encode, base64.urlsafe_b64encode):
+        full = encode(raw).decode("ascii")
+        forms.update({full, full.rstrip("=")})
+    return {form for form in forms if len(form) >= _MIN_LENGTH}
+
+
+class Redactor:
+    """The set of secret values to mask, and the masking itself."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._forms: list[str] = []
+        self._known: set[str] = set()
+
+    def add(self, secret: str | None) -> None:
+        """Register *secret* (and its encodings) for masking from now on."""
+        if not secret or secret in self._known or len(secret) < _MIN_LENGTH:
+            return
+        with self._lock:
+            self._known.add(secret)
+            merged = set(self._forms) | _forms(secret)
+            self._forms = sorted(merged, key=len, reverse=True)  # longest first
+
+    def mask(self, text: str) -> str:
+        """Return *text* with every registered form replaced by ``***``."""
+        for form in self._forms:
+            if form in text:
+                text = text.replace(form, MASK)
+        return text
+
+    def __repr__(self) -> str:
+        return f"Redactor({len(self._known)} secrets)"
+
+
+class RedactingStream:
+    """A text stream that masks registered secrets in everything written to it."""
+
+    def __init__(self, inner: TextIO, redactor: Redactor) -> None:
+        self._inner = inner
+        self._redactor = redactor
+
+    def write(self, text: str) -> int:
+        """Mask, then write."""
+        self._inner.write(self._redactor.mask(text))
+        return len(text)
+
+    def writelines(self, lines: list[str]) -> None:
+        """Mask and write each line."""
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        """Flush the wrapped stream."""
+        self._inner.flush()
+
+    def isatty(self) -> bool:
+        """Whether the wrapped stream is a terminal."""
+        try:
+            return self._inner.isatty()
+        except (ValueError, OSError):
+            return False
+
+    def fileno(self) -> int:
+        """The wrapped stream's descriptor (Rich and getpass ask for it)."""
+        return self._inner.fileno()
+
+    @property
+    def encoding(self) -> str:
+        """The wrapped stream's encoding."""
+        return getattr(self._inner, "encoding", "utf-8")
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._inner, name)
