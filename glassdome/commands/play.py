@@ -54,12 +54,14 @@ def _read_answers(path: Path | None) -> dict[str, Any]:
 
 
 def _ask(term: Terminal) -> Any:
+    from rich.markup import escape
+
     from glassdome.ui.prompts import ValidatedPrompt
 
     def ask(spec: Any, default: str | None, validate: Any) -> Any:
-        label = spec.prompt or spec.name
+        label = escape(spec.prompt or spec.name)  # the playbook's text, not Rich markup
         if spec.help:
-            term.err.print(f"[dim]{spec.help}[/]")
+            term.err.print(f"[dim]{escape(spec.help)}[/]")
         return ValidatedPrompt.ask_validated(
             label,
             validate=validate,
@@ -192,6 +194,7 @@ def _play(
         term=term,
         register_secret=redactor.add,
         check_mode=check,
+        sources=sources,
     )
     options = RunOptions(
         check=check, tags=frozenset(tags), skip_tags=frozenset(skip_tags), start_at=start_at

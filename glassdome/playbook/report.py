@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any, Protocol
 
+from rich.markup import escape
+
 from glassdome.playbook.model import StepSpec
 from glassdome.playbook.runner import STATUSES, Recap, StepEvent
 from glassdome.ui.console import Terminal
@@ -73,7 +75,7 @@ class HumanReport:
         """Say which playbook runs, and whether in check mode."""
         self._check = check
         mode = " [dim](check mode: nothing will be changed)[/]" if check else ""
-        self._console.print(f"[bold]PLAY[/] {name}{mode}")
+        self._console.print(f"[bold]PLAY[/] {escape(name)}{mode}")
 
     def step_started(self, step: StepSpec) -> None:
         """Show a spinner while the step runs (terminals only)."""
@@ -93,7 +95,8 @@ class HumanReport:
         style = _STYLE[event.status]
         status = "would change" if self._check and event.status == "changed" else event.status
         ignored = " [dim](ignored)[/]" if event.ignored else ""
-        message = f"  [dim]{event.message}[/]" if event.message else ""
+        # Messages carry rendered templates and error text: never Rich markup.
+        message = f"  [dim]{escape(event.message)}[/]" if event.message else ""
         self._console.print(
             f"[{style}]{status:<12}[/] {event.id} [dim]({event.uses}, {event.duration:.2f}s)[/]"
             f"{ignored}{message}",

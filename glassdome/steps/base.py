@@ -56,6 +56,9 @@ class StepContext:
     term: Terminal
     register_secret: Callable[[str], None]
     check_mode: bool = False
+    # Answers for questions asked while steps run (`ask`): --set, environment, answers
+    # file, and a prompt when interactive. A glassdome.playbook.inputs.InputSources.
+    sources: Any = None
 
 
 A = TypeVar("A", bound=StepArgs)

@@ -14,14 +14,28 @@ from glassdome.steps.base import StepType
 __all__ = ["ENTRY_POINT_GROUP", "step_types"]
 
 ENTRY_POINT_GROUP = "glassdome.steps"
+# Built-in step families, one module each; each module lists its types in STEP_TYPES.
+_BUILTIN_MODULES = (
+    "secret",
+    "config",
+    "checks",
+    "net",
+    "ask",
+    "proxmox",
+    "esxi",
+    "azure",
+    "aws",
+    "ai",
+)
 _log = logging.getLogger(__name__)
 
 
 def _builtin() -> dict[str, type[StepType]]:  # type: ignore[type-arg]
-    from glassdome.steps import checks, config, net, secret
+    from importlib import import_module
 
     types: dict[str, type[StepType]] = {}  # type: ignore[type-arg]
-    for module in (secret, config, checks, net):
+    for name in _BUILTIN_MODULES:
+        module = import_module(f"glassdome.steps.{name}")
         for step_type in module.STEP_TYPES:
             types[step_type.name] = step_type
     return types

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from rich.console import Console
+from rich.markup import escape
 from rich.prompt import InvalidResponse, PromptBase
 
 __all__ = ["ValidatedPrompt"]
@@ -42,7 +43,20 @@ class ValidatedPrompt(PromptBase[Any]):
         try:
             return self._validate(answer)
         except ValueError as exc:
-            raise InvalidResponse(f"[prompt.invalid]{exc}") from None
+            # Escaped: a reason such as "must match [a-z]+" is text, not Rich markup.
+            raise InvalidResponse(f"[prompt.invalid]{escape(str(exc))}") from None
+
+    @classmethod
+    def get_input(
+        cls, console: Console, prompt: Any, password: bool, stream: TextIO | None = None
+    ) -> str:
+        """Rich's input, without the line ending a stream's ``readline`` keeps.
+
+        Rich takes the default only on an exactly empty answer; a bare Enter read
+        from a stream is ``"\\n"``, so it must count as empty too.
+        """
+        value = super().get_input(console, prompt, password, stream=stream)
+        return value.removesuffix("\n").removesuffix("\r")
 
     @classmethod
     def ask_validated(
