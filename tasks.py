@@ -225,6 +225,90 @@ def playbook_validate(c: Context, playbook: str):
     _call(lambda: validate(_term(), Path(playbook)))
 
 
+_WIZARD_HELP = {
+    "answers": "a YAML file of answers (for CI and for rebuilding a lab)",
+    "set_": "NAME=VALUE for one answer (repeatable)",
+    "no_input": "never prompt; missing answers exit 3",
+    "check": "say what would change; change nothing",
+    "no_verify": "store credentials without verifying them against the platform",
+    "json": "JSON Lines events on stdout",
+}
+
+
+def _wizard_task(name: str, title: str):
+    @task(name=name, help=_WIZARD_HELP, iterable=["set_"])
+    def wizard(
+        c: Context,
+        answers: str | None = None,
+        set_=None,
+        no_input: bool = False,
+        check: bool = False,
+        no_verify: bool = False,
+        json: bool = False,
+    ):
+        from glassdome.commands.setup import run_wizard
+
+        _call(
+            lambda: run_wizard(
+                _term(),
+                name,
+                answers=Path(answers) if answers else None,
+                sets=set_ or [],
+                no_input=no_input,
+                check=check,
+                no_verify=no_verify,
+                as_json=json,
+            )
+        )
+
+    wizard.__doc__ = f"Set up {title}: ask, verify against the platform, store the credential."
+    wizard.body.__doc__ = wizard.__doc__
+    return wizard
+
+
+@task(
+    name="all",
+    help={**_WIZARD_HELP, "include": "wizards to run, e.g. proxmox,aws"},
+    iterable=["set_"],
+)
+def setup_all(
+    c: Context,
+    include: str = "",
+    answers: str | None = None,
+    set_=None,
+    no_input: bool = False,
+    check: bool = False,
+    no_verify: bool = False,
+    json: bool = False,
+):
+    """Run the setup wizards in turn, asking which to include."""
+    from glassdome.commands.setup import run_all
+
+    _call(
+        lambda: run_all(
+            _term(),
+            [n for n in include.split(",") if n.strip()],
+            answers=Path(answers) if answers else None,
+            sets=set_ or [],
+            no_input=no_input,
+            check=check,
+            no_verify=no_verify,
+            as_json=json,
+        )
+    )
+
+
+setup_tasks = Collection("setup")
+for _name, _title in (
+    ("proxmox", "Proxmox VE (creates an API token)"),
+    ("esxi", "VMware ESXi / vCenter"),
+    ("azure", "Azure (service principal)"),
+    ("aws", "AWS (access key)"),
+    ("ai", "the AI API keys, Mailcow and the app secret key"),
+):
+    setup_tasks.add_task(_wizard_task(_name, _title))
+setup_tasks.add_task(setup_all)
+
 playbook_tasks = Collection("playbook")
 for _task in (playbook_run, playbook_list, playbook_validate):
     playbook_tasks.add_task(_task)
@@ -240,4 +324,4 @@ for _task in (
 ):
     secrets_tasks.add_task(_task)
 
-ns = Collection(test, lint, system_deps, secrets_tasks, playbook_tasks)
+ns = Collection(test, lint, system_deps, setup_tasks, secrets_tasks, playbook_tasks)

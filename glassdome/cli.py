@@ -130,6 +130,9 @@ def _add_playbook_commands(groups: Any) -> None:
     p.add_argument("--list-steps", action="store_true", help="list the steps and exit")
     p.add_argument("--json", action="store_true", help="JSON Lines events on stdout")
     p.add_argument("--no-input", action="store_true", help="never prompt; missing inputs: exit 3")
+    p.add_argument(
+        "--no-verify", action="store_true", help="store credentials without verifying them first"
+    )
 
     playbook = groups.add_parser("playbook", help="inspect playbooks")
     commands = playbook.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -191,6 +194,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             list_steps=args.list_steps,
             as_json=args.json,
             no_input=args.no_input,
+            no_verify=args.no_verify,
         )
     if args.group == "playbook":
         from glassdome.commands import play as playbooks

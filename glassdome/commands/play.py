@@ -87,6 +87,7 @@ def play(
     list_steps: bool = False,
     as_json: bool = False,
     no_input: bool = False,
+    no_verify: bool = False,
 ) -> int:
     """Run a playbook; 0 ok, 1 a step failed, 2 invalid playbook or usage, 3 inputs missing."""
     redactor = Redactor()
@@ -108,6 +109,7 @@ def play(
                 list_steps=list_steps,
                 as_json=as_json,
                 no_input=no_input,
+                no_verify=no_verify,
             )
         except GlassdomeError as exc:
             from glassdome.playbook.inputs import InputsMissing
@@ -123,6 +125,15 @@ def play(
             if term.env.get("GLASSDOME_DEBUG", "") not in {"", "0"}:
                 traceback.print_exc()
             return code
+        except Exception as exc:  # noqa: BLE001 - reported here, masked; Python's own report is not
+            debug = term.env.get("GLASSDOME_DEBUG", "") not in {"", "0"}
+            hint = "" if debug else " (GLASSDOME_DEBUG=1 shows where)"
+            print(
+                f"glassdome: error: unexpected {type(exc).__name__}: {exc}{hint}", file=sys.stderr
+            )
+            if debug:
+                traceback.print_exc()
+            return EXIT_FAILED
 
 
 def _play(
@@ -139,6 +150,7 @@ def _play(
     list_steps: bool,
     as_json: bool,
     no_input: bool,
+    no_verify: bool = False,
 ) -> int:
     from glassdome.core.envfile import env_file_path
     from glassdome.core.secrets import get_secrets_manager
@@ -195,7 +207,10 @@ def _play(
         register_secret=redactor.add,
         check_mode=check,
         sources=sources,
+        verify=not no_verify,
     )
+    if no_verify:
+        term.warn("--no-verify: credentials are stored without checking them against the platform")
     options = RunOptions(
         check=check, tags=frozenset(tags), skip_tags=frozenset(skip_tags), start_at=start_at
     )

@@ -94,9 +94,11 @@ _BARE = re.compile(r"[A-Za-z0-9_./:@,+=%-]*")
 def _quoted(value: str) -> str:
     if _BARE.fullmatch(value):
         return value
-    if "'" not in value and "\n" not in value and "\\" not in value:
+    # A raw CR would become LF when the file is read in text mode: escape it like LF.
+    if "'" not in value and "\n" not in value and "\r" not in value and "\\" not in value:
         return f"'{value}'"
     escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    escaped = escaped.replace("\r", "\\r")
     return f'"{escaped}"'
 
 
@@ -140,7 +142,8 @@ def set_values(path: Path, values: Mapping[str, str]) -> list[str]:
             pieces.append(text)
     missing = [k for k in changed if k not in written]
     if missing:
-        if pieces and not pieces[-1].endswith(("\n", "\r")):
+        so_far = "".join(pieces)  # the last piece may be empty (a repeated binding dropped)
+        if so_far and not so_far.endswith(("\n", "\r")):
             pieces.append("\n")
         pieces.extend(f"{k}={_quoted(values[k])}\n" for k in missing)
     result = "".join(pieces)

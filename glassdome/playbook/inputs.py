@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from glassdome.errors import GlassdomeError, UsageError
 from glassdome.playbook.model import InputSpec
-from glassdome.playbook.template import evaluate, render
+from glassdome.playbook.template import TemplateFailed, evaluate, render
 
 __all__ = ["InputSources", "InputsMissing", "convert", "resolve_inputs"]
 
@@ -146,13 +146,22 @@ def resolve_inputs(
     context["inputs"] = values
     problems: list[str] = []
     for spec in specs:
-        if spec.when is not None and not evaluate(spec.when, context, functions):
-            values[spec.name] = None
-            continue
         has, raw, origin = sources.given(spec.name)
-        if spec.type == "secret" and has and isinstance(raw, str):
-            register_secret(raw)
-        default = render(spec.default, context, functions) if spec.default is not None else None
+        if spec.type == "secret" and has and raw is not None:
+            register_secret(str(raw))  # an answers file may give a number
+        try:
+            if spec.when is not None and not evaluate(spec.when, context, functions):
+                values[spec.name] = None
+                continue
+            # Rendered only when needed: a value given elsewhere makes the default irrelevant.
+            needed = spec.default is not None and (sources.interactive or not has)
+            default = render(spec.default, context, functions) if needed else None
+        except TemplateFailed as exc:
+            if not problems:
+                raise
+            # It uses an input listed above, which has no value: list it too, run nothing.
+            problems.append(f"{spec.name}: not resolved ({exc})")
+            continue
         if has:
             try:
                 values[spec.name] = convert(spec, raw)

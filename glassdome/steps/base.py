@@ -59,6 +59,8 @@ class StepContext:
     # Answers for questions asked while steps run (`ask`): --set, environment, answers
     # file, and a prompt when interactive. A glassdome.playbook.inputs.InputSources.
     sources: Any = None
+    # False with --no-verify: platform steps store credentials without checking them first.
+    verify: bool = True
 
 
 A = TypeVar("A", bound=StepArgs)

@@ -21,8 +21,21 @@ _MIN_LENGTH = 4  # shorter "secrets" would mask ordinary words; they are refused
 
 
 def _forms(secret: str) -> set[str]:
-    forms = {secret, json.dumps(secret)[1:-1], quote(secret, safe=""), quote_plus(secret)}
     raw = secret.encode("utf-8")
+    forms = {
+        secret,
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        quote(secret, safe=""),
+        quote(secret),  # Jinja's urlencode filter keeps "/"
+        quote_plus(secret),
+        repr(secret)[1:-1],  # Python error messages quote values with repr()
+        repr(raw)[2:-1],
+    }
+    if max(secret, default="") <= "\xff":
+        forms.add(repr(secret.encode("latin-1"))[2:-1])  # http.client's header errors
+    # A JSON event or JSON text escapes whatever a message already holds (a repr, a JSON value).
+    forms |= {json.dumps(form)[1:-1] for form in forms}
     for offset in range(3):  # base64 of the secret at any alignment inside a longer blob
         chunk = raw[offset:]
         whole = len(chunk) // 3 * 3

@@ -1,0 +1,62 @@
+"""`invoke setup.*`: the setup wizards, which are the playbooks under ``playbooks/setup/``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from glassdome.errors import UsageError
+from glassdome.ui.console import Terminal
+
+__all__ = ["WIZARDS", "run_all", "run_wizard", "wizard_path"]
+
+WIZARDS = ("proxmox", "esxi", "azure", "aws", "ai")
+_TITLES = {
+    "proxmox": "Proxmox VE (API token)",
+    "esxi": "VMware ESXi / vCenter",
+    "azure": "Azure (service principal)",
+    "aws": "AWS (access key)",
+    "ai": "AI API keys, Mailcow and the app secret key",
+}
+
+
+def wizard_path(name: str) -> Path:
+    """The wizard's playbook: the checkout's ``playbooks/setup``, else the installed copy."""
+    if name not in WIZARDS:
+        raise UsageError(f"no setup wizard {name!r}; wizards: {', '.join(WIZARDS)}")
+    here = Path(__file__).resolve().parent.parent
+    for folder in (here.parent / "playbooks" / "setup", here / "_playbooks" / "setup"):
+        if (folder / f"{name}.yml").is_file():
+            return folder / f"{name}.yml"
+    raise UsageError(f"the {name} wizard's playbook is not installed (playbooks/setup/{name}.yml)")
+
+
+def run_wizard(term: Terminal, name: str, **options: Any) -> int:
+    """Run one wizard with `glassdome play` options."""
+    from glassdome.commands.play import play
+
+    return play(term, wizard_path(name), **options)
+
+
+def run_all(term: Terminal, include: Sequence[str] = (), **options: Any) -> int:
+    """Run the chosen wizards in turn (asking which on a terminal); stop at the first failure."""
+    chosen = [name.strip() for name in include if name.strip()]
+    unknown = [name for name in chosen if name not in WIZARDS]
+    if unknown:
+        raise UsageError(f"no setup wizard {', '.join(unknown)}; wizards: {', '.join(WIZARDS)}")
+    if not chosen:
+        if not term.interactive or options.get("no_input"):
+            raise UsageError(
+                f"say which wizards to run with --include (any of: {', '.join(WIZARDS)})"
+            )
+        chosen = [name for name in WIZARDS if term.confirm(f"Set up {_TITLES[name]}?")]
+    for name in chosen:
+        term.say(f"[bold]== {_TITLES[name]} ==[/]")
+        code = run_wizard(term, name, **options)
+        if code:
+            term.say(f"The {name} wizard stopped (exit {code}); the remaining ones did not run.")
+            return code
+    if not chosen:
+        term.say("Nothing chosen; nothing ran.")
+    return 0
