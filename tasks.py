@@ -10,16 +10,23 @@ from pathlib import Path
 
 from invoke import Collection, Context, Exit, task
 
-# Tool on PATH -> the Debian package that provides it, for the tests' real peers.
+# Tool on PATH (or an absolute path) -> the Debian package that provides it, for the tests'
+# real peers. Go and govmomi's source build the vSphere simulator the ESXi wizard's tests use.
 SYSTEM_TOOLS = {
     "dbus-run-session": "dbus",
     "gnome-keyring-daemon": "gnome-keyring",
     "secret-tool": "libsecret-tools",
+    "go": "golang-go",
+    "/usr/share/gocode/src/github.com/vmware/govmomi/simulator": "golang-github-vmware-govmomi-dev",
 }
 
 
+def _present(tool: str) -> bool:
+    return Path(tool).exists() if tool.startswith("/") else shutil.which(tool) is not None
+
+
 def _missing_packages() -> list[str]:
-    return sorted({pkg for tool, pkg in SYSTEM_TOOLS.items() if shutil.which(tool) is None})
+    return sorted({pkg for tool, pkg in SYSTEM_TOOLS.items() if not _present(tool)})
 
 
 @task
@@ -142,6 +149,33 @@ def secrets_migrate(
     path = Path(env_file) if env_file else env_file_path()
     _call(
         lambda: migrate(_term(), env_file=path, dry_run=dry_run, scrub=scrub, overwrite=overwrite)
+    )
+
+
+@task(
+    name="copy",
+    help={
+        "from_": "the backend to read from, e.g. file",
+        "to": "the backend to write to, e.g. vault",
+        "only": "only these secrets (comma-separated)",
+        "dry_run": "show what would be copied; write nothing",
+        "overwrite": "replace target values that differ from the source",
+    },
+)
+def secrets_copy(
+    c: Context,
+    from_: str,
+    to: str,
+    only: str = "",
+    dry_run: bool = False,
+    overwrite: bool = False,
+):
+    """Copy secrets from one backend to another, reading each back; the source keeps them."""
+    from glassdome.commands.copy import copy_secrets
+
+    names = [part.strip() for part in only.split(",") if part.strip()]
+    _call(
+        lambda: copy_secrets(_term(), from_, to, only=names, dry_run=dry_run, overwrite=overwrite)
     )
 
 
@@ -320,6 +354,7 @@ for _task in (
     secrets_list,
     secrets_delete,
     secrets_migrate,
+    secrets_copy,
     secrets_doctor,
 ):
     secrets_tasks.add_task(_task)

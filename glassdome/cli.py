@@ -84,6 +84,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--overwrite", action="store_true", help="replace stored values that differ from .env"
     )
 
+    p = commands.add_parser(
+        "copy",
+        help="copy secrets between backends (e.g. file -> vault), verifying each",
+        description="Copy secrets from one backend to another and read each back; "
+        "nothing is deleted from the source.",
+    )
+    p.add_argument("--from", dest="source", required=True, metavar="BACKEND", help="e.g. file")
+    p.add_argument("--to", dest="target", required=True, metavar="BACKEND", help="e.g. vault")
+    p.add_argument("--only", type=_only, default=[], metavar="A,B", help="only these secrets")
+    p.add_argument(
+        "--dry-run", action="store_true", help="show what would be copied; write nothing"
+    )
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace target values that differ from the source"
+    )
+
     p = commands.add_parser("passwd", help="change the encrypted file's master password")
     p.add_argument(
         "--new-password-file", type=Path, metavar="PATH", help="read the new password from a file"
@@ -172,6 +188,17 @@ def _dispatch(args: argparse.Namespace) -> int:
                 env_file=args.env_file or env_file_path(),
                 dry_run=args.dry_run,
                 scrub=args.scrub,
+                overwrite=args.overwrite,
+            )
+        if args.command == "copy":
+            from glassdome.commands.copy import copy_secrets
+
+            return copy_secrets(
+                term,
+                args.source,
+                args.target,
+                only=args.only,
+                dry_run=args.dry_run,
                 overwrite=args.overwrite,
             )
         if args.command == "doctor":

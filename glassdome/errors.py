@@ -12,6 +12,7 @@ __all__ = [
     "InvalidSecretName",
     "InvalidSecretValue",
     "MasterPasswordUnavailable",
+    "SecretConflict",
     "SecretStoreError",
     "StoreBusy",
     "StoreCorrupted",
@@ -59,6 +60,18 @@ class StoreCorrupted(SecretStoreError):
 
 class StoreBusy(SecretStoreError):
     """Another process held the store's lock for too long."""
+
+
+class SecretConflict(SecretStoreError):
+    """A secret changed in the store between glassdome reading it and writing it.
+
+    Raised instead of overwriting someone else's change (a failed check-and-set);
+    *names* are the secrets that were left as the other writer made them.
+    """
+
+    def __init__(self, message: str, names: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.names = names
 
 
 class UsageError(GlassdomeError):

@@ -30,7 +30,26 @@ def _file_factory() -> BackendFactory:
     return EncryptedFileBackend.from_context
 
 
-_BUILTIN = {"keyring": _keyring_factory, "file": _file_factory}
+def _vault_factory() -> BackendFactory:
+    from glassdome.backends.vault import VaultBackend  # hvac itself is imported on first use
+
+    return VaultBackend.from_context
+
+
+def _aws_factory() -> BackendFactory:
+    from glassdome.backends.aws_secrets import AwsSecretsBackend  # boto3 likewise
+
+    return AwsSecretsBackend.from_context
+
+
+# Remote backends are built-ins too, but only an explicit choice selects them: auto
+# selection (core.secrets) only ever considers the keyring and the file.
+_BUILTIN = {
+    "keyring": _keyring_factory,
+    "file": _file_factory,
+    "vault": _vault_factory,
+    "aws": _aws_factory,
+}
 
 
 def _builtin() -> dict[str, BackendFactory]:

@@ -197,7 +197,9 @@ def _play(
         interactive=interactive,
         ask=_ask(term) if interactive else None,
     )
-    resolve_inputs(model.inputs, sources, context, functions, redactor.add)
+    # `ask` steps take their answers from the same sources while the playbook runs.
+    asked = [str(s.with_.get("input")) for s in model.steps if s.uses == "ask"]
+    resolve_inputs(model.inputs, sources, context, functions, redactor.add, asked)
 
     report = JsonReport(term) if as_json else HumanReport(term)
     step_context = StepContext(
@@ -258,16 +260,18 @@ def list_playbooks(term: Terminal, folder: Path = Path("playbooks")) -> int:
     if not found:
         term.say(f"No playbooks under {folder}.")
         return EXIT_OK
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=f"Playbooks under {folder}", title_justify="left")
+    # Paths, descriptions and problems are text, not Rich markup ("pattern '^[a-z_]...'").
+    table = Table(title=f"Playbooks under {escape(str(folder))}", title_justify="left")
     table.add_column("playbook")
     table.add_column("description")
     for path in found:
         try:
             model = load_playbook(path).model
-            table.add_row(str(path), model.description or model.name)
+            table.add_row(escape(str(path)), escape(model.description or model.name))
         except PlaybookInvalid as exc:
-            table.add_row(str(path), f"[red]invalid:[/] {exc.problems[0]}")
+            table.add_row(escape(str(path)), f"[red]invalid:[/] {escape(exc.problems[0])}")
     term.out.print(table)
     return EXIT_OK

@@ -133,11 +133,23 @@ class Settings(BaseSettings):
     azure_tenant_id: str | None = None
     azure_client_id: str | None = None
     azure_subscription_id: str | None = None
+    azure_authority_host: str = "login.microsoftonline.com"
+    azure_arm_endpoint: str = "https://management.azure.com"
+    azure_ca_file: str | None = None
     # AWS
     aws_access_key_id: str | None = None
     aws_region: str | None = None
+    # AI providers
+    openai_base_url: str = "https://api.openai.com/v1"
+    openai_ca_file: str | None = None
+    anthropic_base_url: str = "https://api.anthropic.com"
+    anthropic_ca_file: str | None = None
     # Mailcow
     mail_host: str | None = None
+    mail_port: int = 443
+    mail_verify_ssl: bool = True
+    mail_ca_file: str | None = None
+    mail_tls_fingerprint: str | None = None
 
     @classmethod
     def settings_customise_sources(

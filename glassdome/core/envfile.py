@@ -35,6 +35,7 @@ def env_file_path(env: Mapping[str, str] | None = None) -> Path:
 
 _LEADING_BLANK_LINES = re.compile(r"(?:[ \t]*(?:\r\n|\n|\r))*")
 _LINE_END = re.compile(r"(\r\n|\n|\r)$")
+_EXPORT = re.compile(r"[ \t]*(?:export[ \t]+)?")
 
 
 def read_values(path: Path) -> dict[str, str | None]:
@@ -135,7 +136,10 @@ def set_values(path: Path, values: Mapping[str, str]) -> list[str]:
             if binding.key in written:
                 pieces.append(kept)  # a repeated binding: one assignment is enough
                 continue
-            pieces.append(f"{kept}{binding.key}={_quoted(values[binding.key])}")
+            # An `export ` prefix and indentation stay: the file may also be sourced by a shell.
+            prefix = _EXPORT.match(text[len(kept) :])
+            start = prefix.group(0) if prefix else ""
+            pieces.append(f"{kept}{start}{binding.key}={_quoted(values[binding.key])}")
             pieces.append(ending.group(1) if ending else "\n")
             written.add(binding.key)
         else:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -122,9 +122,12 @@ class InputSources:
         return False, None, ""
 
 
-def check_names(specs: list[InputSpec], sources: InputSources) -> None:
-    """Refuse --set and answers for inputs the playbook does not declare (typos)."""
-    declared = {spec.name for spec in specs}
+def check_names(specs: list[InputSpec], sources: InputSources, asked: Iterable[str] = ()) -> None:
+    """Refuse --set and answers for inputs the playbook does not declare (typos).
+
+    *asked* names the answers `ask` steps take while the playbook runs.
+    """
+    declared = {spec.name for spec in specs} | set(asked)
     unknown = sorted((set(sources.sets) | set(sources.answers)) - declared)
     if unknown:
         raise UsageError(
@@ -139,9 +142,10 @@ def resolve_inputs(
     context: dict[str, Any],
     functions: Mapping[str, Callable[..., Any]],
     register_secret: Callable[[str], None],
+    asked: Iterable[str] = (),
 ) -> dict[str, Any]:
     """Give every input its value, in order (a default may use earlier inputs)."""
-    check_names(specs, sources)
+    check_names(specs, sources, asked)
     values: dict[str, Any] = {}
     context["inputs"] = values
     problems: list[str] = []

@@ -71,8 +71,9 @@ def read_yaml(path: Path, *, what: str = "file") -> Any:
         found = re.search(r'found duplicate key "(.*?)"', str(exc.problem))
         key = found.group(1) if found else "?"
         mark = exc.problem_mark
-        first = exc.context_mark
-        where = f" (first at line {first.line + 1})" if first is not None else ""
+        # ruamel's context mark is where the mapping starts, not where the key first was.
+        first = _first_key_line(text, exc.context_mark, key)
+        where = f" (first at line {first})" if first is not None else ""
         raise PlaybookInvalid(
             [f"{path}:{mark.line + 1}:{mark.column + 1}: duplicate key {key!r}{where}"]
         ) from None
@@ -80,7 +81,31 @@ def read_yaml(path: Path, *, what: str = "file") -> Any:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
+        start = exc.context_mark
+        if exc.problem and exc.context and start is not None and start is not mark:
+            # Where the unfinished construct began (an unclosed quote is found only at the end).
+            problem += f" ({exc.context} at line {start.line + 1}, column {start.column + 1})"
         raise PlaybookInvalid([f"{path}:{line}:{column}: YAML syntax: {problem}"]) from None
+
+
+def _first_key_line(text: str, mapping: Any, key: str) -> int | None:
+    """The line where *key* first occurs in the mapping that starts at the mark *mapping*."""
+    from ruamel.yaml.nodes import MappingNode
+
+    if mapping is None:
+        return None
+    pending, seen = [_yaml().compose(text)], set()
+    while pending:
+        node = pending.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, MappingNode) and node.start_mark.index == mapping.index:
+            return next((k.start_mark.line + 1 for k, _ in node.value if k.value == key), None)
+        if isinstance(node.value, list):
+            for item in node.value:
+                pending.extend(item if isinstance(item, tuple) else (item,))
+    return None
 
 
 class _Positions:

@@ -79,9 +79,11 @@ class HumanReport:
 
     def step_started(self, step: StepSpec) -> None:
         """Show a spinner while the step runs (terminals only)."""
-        if self._console.is_terminal:
-            self._stop_status()
-            self._status = self._console.status(f"{step.id} ({step.uses})")
+        # The spinner is talk, so it lives on stderr: the same console that steps warn on,
+        # which Rich then keeps apart from the spinner line.
+        self._stop_status()
+        if self._term.err.is_terminal and step.uses != "ask":  # no spinner over a question
+            self._status = self._term.err.status(f"{step.id} ({step.uses})")
             self._status.start()
 
     def _stop_status(self) -> None:

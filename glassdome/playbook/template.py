@@ -74,7 +74,14 @@ def _attribute_path(node: nodes.Node) -> tuple[str, tuple[str, ...]] | None:
 
 def _parse(source: str, *, expression: bool) -> nodes.Template:
     env = environment()
-    return env.parse("{{ (" + source + ") }}" if expression else source)
+    text = "{{ (" + source + ") }}" if expression else source
+    # Parsing alone does not find unknown filters and tests; compiling does. An expression
+    # is compiled as itself, so a syntax error speaks of it rather than of the wrapper.
+    if expression:
+        env.compile_expression(source)
+    else:
+        env.compile(text)
+    return env.parse(text)
 
 
 def references(source: str, *, expression: bool = False) -> Iterator[Reference]:

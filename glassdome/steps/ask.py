@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from glassdome.playbook.model import InputSpec
 from glassdome.steps.base import Plan, StepArgs, StepContext, StepFailed, StepType
@@ -18,6 +18,20 @@ class AskArgs(StepArgs):
     choices: list[str] | None = Field(None, description="the answer must be one of these")
     default: str | None = None
     help: str | None = None
+
+    @field_validator("choices", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        # A template renders to text: "{{ steps.nodes.names | join(',') }}" -> a list.
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()] or None
+        return value
+
+    @field_validator("default", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        # A templated default that renders empty means "no default".
+        return None if isinstance(value, str) and not value.strip() else value
 
 
 class AskOutput(BaseModel):

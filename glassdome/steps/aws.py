@@ -1,9 +1,132 @@
-"""Step types for the aws setup wizard."""
+"""AWS: verify an access key with STS GetCallerIdentity, then store its secret.
+
+GetCallerIdentity is read-only and needs no IAM permission, so any working key
+passes it, and it names the account and the identity (ARN) the key belongs to.
+boto3 follows ``AWS_ENDPOINT_URL`` / ``AWS_ENDPOINT_URL_STS`` (and
+``AWS_CA_BUNDLE``) from the environment, which is how tests point it at moto.
+"""
 
 from __future__ import annotations
 
-from glassdome.steps.base import StepType
+from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["STEP_TYPES"]
+from pydantic import BaseModel, Field
 
-STEP_TYPES: tuple[type[StepType], ...] = ()  # type: ignore[type-arg]
+from glassdome.core.names import normalize_name
+from glassdome.steps.base import Plan, StepArgs, StepContext, StepFailed, StepType
+from glassdome.steps.net import TIMEOUT, connect_error_from
+
+__all__ = ["ACCESS_KEY_ID", "REGION", "STEP_TYPES", "CallerIdentity", "VerifyAccessKey"]
+
+# Long-term keys start AKIA, temporary (STS) ones ASIA; 20 characters in all.
+ACCESS_KEY_ID = r"(AKIA|ASIA)[A-Z0-9]{16}"
+# us-east-1, eu-central-2, us-gov-west-1, cn-north-1, ap-southeast-4 ...
+REGION = r"[a-z]{2}(-[a-z]+)+-\d{1,2}"
+
+
+@dataclass(frozen=True, slots=True)
+class CallerIdentity:
+    """Who an access key belongs to, as STS reports it."""
+
+    account: str
+    arn: str
+    user_id: str
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def caller_identity(access_key_id: str, secret_access_key: str, region: str) -> CallerIdentity:
+    """Ask STS who the key is; raise `StepFailed` with one line saying why not."""
+    try:
+        import boto3
+        from botocore.config import Config
+        from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+        from botocore.exceptions import ConnectionError as BotoConnectionError
+    except ImportError:
+        raise StepFailed("the AWS steps need boto3: pip install 'glassdome[aws]'") from None
+
+    config = Config(
+        connect_timeout=TIMEOUT,
+        read_timeout=TIMEOUT,
+        retries={"total_max_attempts": 1},  # a wizard: say what is wrong now, do not back off
+    )
+    try:
+        session = boto3.session.Session(
+            aws_access_key_id=access_key_id,
+            aws_secret_access_key=secret_access_key,
+            region_name=region,
+        )
+        reply = session.client("sts", config=config).get_caller_identity()
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        code = error.get("Code") or "error"
+        message = _one_line(str(error.get("Message") or "no message"))
+        raise StepFailed(f"AWS refused access key {access_key_id}: {code}: {message}") from None
+    except (BotoConnectionError, HTTPClientError) as exc:
+        url = str(exc.kwargs.get("endpoint_url") or f"https://sts.{region}.amazonaws.com")
+        raise connect_error_from(url, exc) from None
+    except BotoCoreError as exc:
+        raise StepFailed(f"AWS STS: {_one_line(str(exc))}") from None
+    return CallerIdentity(
+        account=str(reply.get("Account", "")),
+        arn=str(reply.get("Arn", "")),
+        user_id=str(reply.get("UserId", "")),
+    )
+
+
+class VerifyAccessKeyArgs(StepArgs):
+    """An access key, the region to use it in, and where to store its secret."""
+
+    access_key_id: str = Field(pattern=f"^{ACCESS_KEY_ID}$", description="AKIA... or ASIA...")
+    secret_access_key: str = Field(min_length=1, description="masked in all output")
+    region: str = Field("us-east-1", pattern=f"^{REGION}$", description="e.g. eu-central-1")
+    secret_name: str = Field("aws_secret_access_key", description="the store name of the secret")
+
+
+class VerifyAccessKeyOutput(BaseModel):
+    """Who the key belongs to (empty with --no-verify)."""
+
+    account: str = Field("", description="the 12-digit account id")
+    arn: str = Field("", description="the ARN of the user or role")
+    user_id: str = Field("", description="the unique id of that user or role")
+
+
+class VerifyAccessKey(StepType[VerifyAccessKeyArgs]):
+    """Verify an access key with STS GetCallerIdentity and store the secret access key.
+
+    ``check`` makes the read-only STS call (skipped with --no-verify) and says
+    which account and ARN the key belongs to; ``apply`` stores the secret at
+    once. Ok (no change) when the store already holds exactly this secret.
+    """
+
+    name = "aws.verify_access_key"
+    Args = VerifyAccessKeyArgs
+    Output = VerifyAccessKeyOutput
+    secret_args = frozenset({"secret_access_key"})
+    summary = "verify an AWS access key (STS GetCallerIdentity) and store its secret"
+
+    def check(self, args: VerifyAccessKeyArgs, ctx: StepContext) -> Plan:
+        """Ask STS who the key is, then compare the secret with the stored one."""
+        key = normalize_name(args.secret_name)
+        outputs: dict[str, Any] = {"account": "", "arn": "", "user_id": ""}
+        if ctx.verify:
+            who = caller_identity(args.access_key_id, args.secret_access_key, args.region)
+            outputs = {"account": who.account, "arn": who.arn, "user_id": who.user_id}
+            said = f"account {who.account}, {who.arn}"
+        else:
+            said = f"{args.access_key_id} not verified (--no-verify)"
+        stored = ctx.secrets().get_secret(key)
+        if stored == args.secret_access_key:
+            return Plan(False, f"{said}; {key} already stored", outputs)
+        return Plan(True, f"{said}; {key} will be {'replaced' if stored else 'stored'}", outputs)
+
+    def apply(self, args: VerifyAccessKeyArgs, ctx: StepContext, plan: Plan) -> dict[str, Any]:
+        """Store the verified secret now, before any later step can fail."""
+        ctx.secrets().set_secret(normalize_name(args.secret_name), args.secret_access_key)
+        return dict(plan.outputs)
+
+
+STEP_TYPES: tuple[type[StepType[Any]], ...] = (VerifyAccessKey,)

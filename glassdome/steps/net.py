@@ -13,7 +13,15 @@ from pydantic import BaseModel, Field, model_validator
 
 from glassdome.steps.base import Plan, StepArgs, StepContext, StepFailed, StepType
 
-__all__ = ["STEP_TYPES", "HttpCheck", "TlsFingerprint", "connect_error", "format_fingerprint"]
+__all__ = [
+    "STEP_TYPES",
+    "HttpCheck",
+    "TlsFingerprint",
+    "connect_error",
+    "connect_error_from",
+    "format_fingerprint",
+    "network_cause",
+]
 
 TIMEOUT = 10.0
 
@@ -44,6 +52,41 @@ def connect_error(host: str, port: int, exc: BaseException) -> StepFailed:
     if isinstance(exc, OSError):
         return StepFailed(f"{where}: {exc.strerror or exc}")
     return StepFailed(f"{where}: {exc}")
+
+
+def network_cause(exc: BaseException) -> OSError | None:
+    """The network error under an HTTP client's wrappers (requests, urllib3, botocore, azure-core).
+
+    None when there is none: the server answered, and *exc* is about what it said.
+    """
+    specific = (socket.gaierror, ConnectionRefusedError, ssl.SSLError, TimeoutError)
+    pending: list[BaseException] = [exc]
+    seen: set[int] = set()
+    first: OSError | None = None
+    while pending:
+        current = pending.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, specific):
+            return current
+        # requests' exceptions are OSErrors too; only the standard library's are the cause.
+        standard = type(current).__module__ in {"builtins", "socket", "ssl"}
+        if isinstance(current, OSError) and standard and first is None:
+            first = current
+        # Wrappers keep the inner error as a cause, a context, an attribute or an argument.
+        inner = [current.__cause__, current.__context__]
+        inner += [getattr(current, name, None) for name in ("reason", "inner_exception")]
+        inner += list(current.args)
+        pending += [e for e in inner if isinstance(e, BaseException)]
+    return first
+
+
+def connect_error_from(url: str, exc: BaseException) -> StepFailed:
+    """`connect_error` for a request to *url* that an HTTP client wrapped in its own errors."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return connect_error(parts.hostname or url, port, network_cause(exc) or exc)
 
 
 def peer_certificate(host: str, port: int, timeout: float = TIMEOUT) -> bytes:

@@ -82,7 +82,9 @@ def requests_session(args: TlsArgs) -> requests.Session:
 
         def send(self, request: Any, *a: Any, **kw: Any) -> Any:
             # Per request: requests lets REQUESTS_CA_BUNDLE override a session's `verify`.
-            kw["verify"] = verify
+            # Plain `verify` keeps requests' own choice (REQUESTS_CA_BUNDLE, else certifi).
+            if args.tls != "verify":
+                kw["verify"] = verify
             return super().send(request, *a, **kw)
 
     session = requests.Session()

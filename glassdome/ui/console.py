@@ -53,14 +53,15 @@ class Terminal:
         """A Rich console on stdout, for tables and data."""
         from rich.console import Console
 
-        return Console(file=self.stdout, highlight=False, soft_wrap=True)
+        # No emoji codes: a fingerprint such as "...:AB:..." must print as it is, not as 🆎.
+        return Console(file=self.stdout, highlight=False, soft_wrap=True, emoji=False)
 
     @cached_property
     def err(self) -> Console:
         """A Rich console on stderr, for messages, warnings and prompts."""
         from rich.console import Console
 
-        return Console(file=self.stderr, highlight=False, soft_wrap=True)
+        return Console(file=self.stderr, highlight=False, soft_wrap=True, emoji=False)
 
     def say(self, message: str) -> None:
         """Print one line of talk on stderr (Rich markup allowed)."""

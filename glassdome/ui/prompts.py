@@ -53,7 +53,7 @@ class ValidatedPrompt(PromptBase[Any]):
         """Rich's input, without the line ending a stream's ``readline`` keeps.
 
         Rich takes the default only on an exactly empty answer; a bare Enter read
-        from a stream is ``"\\n"``, so it must count as empty too.
+        from a stream is a lone line ending, so it must count as empty too.
         """
         value = super().get_input(console, prompt, password, stream=stream)
         return value.removesuffix("\n").removesuffix("\r")

@@ -1,0 +1,185 @@
+"""`glassdome secrets copy`: move secrets between any two backends, verifying each value.
+
+Reads every name (or the ``--only`` ones) from the source, compares with the
+target, writes what is missing in one `set_many`, and reads each written value
+back from the target. A name that already holds a different value in the target
+is a conflict: reported, left as it is, exit 1, unless ``--overwrite``. Nothing
+is ever deleted from the source. Values never reach the terminal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from glassdome.core.names import normalize_name
+from glassdome.core.secrets import SecretsManager
+from glassdome.errors import SecretConflict, UsageError
+from glassdome.ui.console import Terminal
+
+__all__ = ["CopyItem", "Outcome", "copy_secrets", "plan_copy", "run_copy"]
+
+
+class Outcome(StrEnum):
+    """What happens (or happened) to one name."""
+
+    COPY = "copy"
+    OVERWRITE = "overwrite"
+    COPIED = "copied"
+    OVERWRITTEN = "overwritten"
+    UNCHANGED = "unchanged"
+    CONFLICT = "conflict"
+    MISSING = "missing"
+    FAILED = "failed"
+
+
+_STYLE = {
+    Outcome.COPY: "green",
+    Outcome.OVERWRITE: "yellow",
+    Outcome.COPIED: "green",
+    Outcome.OVERWRITTEN: "yellow",
+    Outcome.UNCHANGED: "dim",
+    Outcome.CONFLICT: "red",
+    Outcome.MISSING: "red",
+    Outcome.FAILED: "red",
+}
+_PROBLEMS = {Outcome.CONFLICT, Outcome.MISSING, Outcome.FAILED}
+
+
+@dataclass(frozen=True, slots=True)
+class CopyItem:
+    """One name and what the copy does with it; holds no value."""
+
+    name: str
+    outcome: Outcome
+    detail: str = ""
+
+
+def plan_copy(
+    source: SecretsManager,
+    target: SecretsManager,
+    *,
+    only: Sequence[str] = (),
+    overwrite: bool = False,
+) -> tuple[list[CopyItem], dict[str, str]]:
+    """Compare source and target; return the plan and the values to write (by name)."""
+    names = source.list_secrets()
+    items: list[CopyItem] = []
+    if only:
+        wanted = sorted({normalize_name(name) for name in only})
+        present = set(names)
+        items += [
+            CopyItem(name, Outcome.MISSING, f"not in the {source.backend_name} backend")
+            for name in wanted
+            if name not in present
+        ]
+        names = [name for name in names if name in set(wanted)]
+    to_write: dict[str, str] = {}
+    for name in names:
+        value = source.get_secret(name)
+        if value is None:  # deleted from the source while we were listing
+            items.append(CopyItem(name, Outcome.MISSING, "vanished from the source"))
+            continue
+        stored = target.get_secret(name)  # also what a check-and-set target conditions on
+        if stored == value:
+            items.append(CopyItem(name, Outcome.UNCHANGED))
+            continue
+        if stored is not None and not overwrite:
+            items.append(
+                CopyItem(name, Outcome.CONFLICT, "a different value is stored; kept as it is")
+            )
+            continue
+        items.append(CopyItem(name, Outcome.OVERWRITE if stored is not None else Outcome.COPY))
+        to_write[name] = value
+    return sorted(items, key=lambda item: item.name), to_write
+
+
+def run_copy(
+    target: SecretsManager, items: Sequence[CopyItem], to_write: Mapping[str, str]
+) -> list[CopyItem]:
+    """Write *to_write* in one batch, read each back, and return the final outcomes."""
+    changed_meanwhile: set[str] = set()
+    if to_write:
+        try:
+            target.set_many(to_write)
+        except SecretConflict as exc:  # the others were written: verify them below
+            changed_meanwhile = set(exc.names)
+    done: list[CopyItem] = []
+    for item in items:
+        if item.outcome not in (Outcome.COPY, Outcome.OVERWRITE):
+            done.append(item)
+        elif item.name in changed_meanwhile:
+            done.append(CopyItem(item.name, Outcome.CONFLICT, "changed in the target meanwhile"))
+        elif target.get_secret(item.name) != to_write[item.name]:
+            done.append(CopyItem(item.name, Outcome.FAILED, "read back a different value"))
+        elif item.outcome is Outcome.COPY:
+            done.append(CopyItem(item.name, Outcome.COPIED))
+        else:
+            done.append(CopyItem(item.name, Outcome.OVERWRITTEN))
+    return done
+
+
+def _table(term: Terminal, title: str, items: Sequence[CopyItem]) -> None:
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    table.add_column("secret name")
+    table.add_column("result")
+    for item in items:
+        detail = f" ({item.detail})" if item.detail else ""
+        table.add_row(item.name, f"[{_STYLE[item.outcome]}]{item.outcome.value}[/]{detail}")
+    term.err.print(table)
+
+
+def _count(items: Sequence[CopyItem], *outcomes: Outcome) -> int:
+    return sum(item.outcome in outcomes for item in items)
+
+
+def copy_secrets(
+    term: Terminal,
+    source_backend: str,
+    target_backend: str,
+    *,
+    only: Sequence[str] = (),
+    dry_run: bool = False,
+    overwrite: bool = False,
+    source: SecretsManager | None = None,
+    target: SecretsManager | None = None,
+) -> int:
+    """Copy from one backend to another; 1 when a conflict, a missing name or a failure remains."""
+    if source_backend.strip().lower() == target_backend.strip().lower():
+        raise UsageError(f"--from and --to are both {source_backend!r}; name two backends")
+    source = source or SecretsManager(backend=source_backend)
+    target = target or SecretsManager(backend=target_backend)
+    src, dst = source.backend_name, target.backend_name
+    if src == dst:
+        raise UsageError(
+            f"--from {source_backend} and --to {target_backend} are both the {src} backend"
+        )
+    items, to_write = plan_copy(source, target, only=only, overwrite=overwrite)
+    if not items:
+        term.say(f"No secrets in the {src} backend; nothing to copy.")
+        return 0
+    if dry_run:
+        _table(term, f"{src} -> {dst} (dry run: would do)", items)
+        term.say(
+            f"Dry run: nothing written ({len(to_write)} to copy, "
+            f"{_count(items, Outcome.UNCHANGED)} unchanged, "
+            f"{_count(items, Outcome.CONFLICT)} conflicts, {_count(items, Outcome.MISSING)} "
+            "missing)."
+        )
+        return 1 if _count(items, *_PROBLEMS) else 0
+    done = run_copy(target, items, to_write)
+    _table(term, f"{src} -> {dst}", done)
+    problems = _count(done, *_PROBLEMS)
+    term.say(
+        f"Copied {_count(done, Outcome.COPIED)}, overwritten {_count(done, Outcome.OVERWRITTEN)}, "
+        f"unchanged {_count(done, Outcome.UNCHANGED)}, conflicts {_count(done, Outcome.CONFLICT)}"
+        + (f", missing {_count(done, Outcome.MISSING)}" if _count(done, Outcome.MISSING) else "")
+        + (f", failed {_count(done, Outcome.FAILED)}" if _count(done, Outcome.FAILED) else "")
+        + f"; every written value was read back from {dst}. Nothing was deleted from {src}."
+    )
+    if _count(done, Outcome.CONFLICT) and not overwrite:
+        term.say("--overwrite replaces the conflicting values in the target.")
+    return 1 if problems else 0

@@ -1,0 +1,121 @@
+"""glassdome.core.envfile.set_values: edits .env in place, every other byte kept."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from dotenv import dotenv_values
+
+from glassdome.core.envfile import read_values, set_values
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Path:
+    return tmp_path / ".env"
+
+
+def test_crlf_lines_keep_their_endings_and_untouched_lines_stay_byte_for_byte(env: Path):
+    env.write_bytes(b"# top\r\nA=1\r\nB='two words'\r\n\r\nC=3\r\n")
+    assert set_values(env, {"B": "changed"}) == ["B"]
+    assert env.read_bytes() == b"# top\r\nA=1\r\nB=changed\r\n\r\nC=3\r\n"
+
+
+def test_a_repeated_key_is_set_once_where_it_first_stood(env: Path):
+    env.write_bytes(b"K=first\nA=1\n\nK=second\nB=2\nK=third")
+    assert set_values(env, {"K": "new"}) == ["K"]
+    assert env.read_bytes() == b"K=new\nA=1\n\nB=2\n"
+    assert read_values(env) == {"K": "new", "A": "1", "B": "2"}
+
+
+def test_a_repeated_last_key_without_newline_then_a_new_key_adds_no_blank_line(env: Path):
+    env.write_bytes(b"K=first\nA=1\nK=last")
+    set_values(env, {"K": "new", "NEW": "x"})
+    assert env.read_bytes() == b"K=new\nA=1\nNEW=x\n"
+
+
+def test_appending_to_a_file_without_trailing_newline_starts_a_new_line(env: Path):
+    env.write_bytes(b"# no newline at the end\nA=1")
+    assert set_values(env, {"B": "2"}) == ["B"]
+    assert env.read_bytes() == b"# no newline at the end\nA=1\nB=2\n"
+
+
+def test_appending_to_a_crlf_file_keeps_its_lines(env: Path):
+    env.write_bytes(b"A=1\r\n")
+    set_values(env, {"B": "2"})
+    assert env.read_bytes() == b"A=1\r\nB=2\n"
+    assert read_values(env) == {"A": "1", "B": "2"}
+
+
+def test_export_prefix_and_indentation_of_a_replaced_line_stay(env: Path):
+    env.write_bytes(b"export A=1\n  B=2\n")
+    set_values(env, {"A": "10", "B": "20"})
+    assert env.read_bytes() == b"export A=10\n  B=20\n"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "plain",
+        "",
+        "two words",
+        " leading and trailing ",
+        "#not-a-comment",
+        "a # b",
+        "it's",
+        'say "hi"',
+        'it\'s "both"',
+        "back\\slash",
+        "ends with backslash\\",
+        "multi\nline",
+        "carriage\rreturn",
+        "crlf\r\nvalue",
+        "tab\tin",
+        "=starts-with-equals",
+        "unicode é ü 日本",
+        "$HOME but no braces",
+    ],
+)
+def test_values_needing_quotes_round_trip_through_python_dotenv(env: Path, value: str):
+    env.write_bytes(b"BEFORE=1\n")
+    assert set_values(env, {"KEY": value}) == ["KEY"]
+    assert dotenv_values(env)["KEY"] == value
+    assert read_values(env) == {"BEFORE": "1", "KEY": value}
+    assert set_values(env, {"KEY": value}) == []  # read back equal: idempotent
+
+
+@pytest.mark.parametrize("value", ["x${HOME}y", "it's ${HOME}", "${A:-default}"])
+def test_a_value_dotenv_would_expand_is_refused_and_the_file_left_alone(env: Path, value: str):
+    env.write_bytes(b"A=1\n")
+    with pytest.raises(ValueError, match=r"would read the value back differently"):
+        set_values(env, {"KEY": value})
+    assert env.read_bytes() == b"A=1\n"
+
+
+def test_invalid_key_names_are_refused(env: Path):
+    with pytest.raises(ValueError, match=r"not a valid \.env variable name"):
+        set_values(env, {"BAD-KEY": "x"})
+    assert not env.exists()
+
+
+def test_a_new_file_is_created_with_mode_0600(env: Path):
+    assert set_values(env, {"A": "1"}) == ["A"]
+    assert env.read_bytes() == b"A=1\n"
+    assert stat.S_IMODE(env.stat().st_mode) == 0o600
+
+
+def test_an_existing_file_keeps_its_mode(env: Path):
+    env.write_bytes(b"A=1\n")
+    os.chmod(env, 0o640)  # noqa: PTH101 - the mode is what is tested
+    set_values(env, {"A": "2"})
+    assert stat.S_IMODE(env.stat().st_mode) == 0o640
+
+
+def test_nothing_to_change_writes_nothing(env: Path):
+    env.write_bytes(b"A='1'\n")
+    before = env.stat()
+    assert set_values(env, {"A": "1"}) == []
+    assert env.read_bytes() == b"A='1'\n"
+    assert env.stat().st_ino == before.st_ino

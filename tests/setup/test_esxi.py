@@ -1,0 +1,368 @@
+"""The ESXi wizard end to end against govmomi's vSphere simulator (an ESXi host and a vCenter).
+
+The simulator is built from tests/setup/peers/vcsim/main.go with Debian's Go and
+govmomi source, serves TLS with a certificate made by trustme for this run, and
+accepts exactly one user name and password.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import socket
+import ssl
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote, quote_plus
+
+import pytest
+
+from glassdome.core.secrets import get_secrets_manager, reset_secrets_manager
+from tests.cli.runner import Cli, Result, finish
+from tests.conftest import PASSWORD, REPO, in_ci, require_tool
+from tests.setup.peers import vcsim
+
+# The first test may include the simulator's cold build (bounded by vcsim.BUILD_TIMEOUT).
+pytestmark = pytest.mark.timeout(vcsim.BUILD_TIMEOUT + 120)
+
+PLAYBOOK = REPO / "playbooks" / "setup" / "esxi.yml"
+# Characters that change under JSON escaping, URL encoding and XML escaping.
+ESXI_PASSWORD = 'Esx pa"ss\\w&rd<+/=%>9'
+# The .env the user had before: comments, blank lines, quoting, another tool's keys.
+ENV_BEFORE = (
+    "# my lab\n"
+    "PROXMOX_HOST=pve.lab\n"
+    "\n"
+    "export OTHER='kept as is'   # trailing comment\n"
+    "ESXI_HOST=old.example\n"
+    'QUOTED="a b"\n'
+)
+ESXI_KEYS = (
+    "ESXI_HOST",
+    "ESXI_USER",
+    "ESXI_VERIFY_SSL",
+    "ESXI_TLS_FINGERPRINT",
+    "ESXI_CA_FILE",
+    "ESXI_PORT",
+)
+
+
+def _fingerprint(pem: bytes) -> str:
+    digest = hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem.decode())).hexdigest().upper()
+    return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
+
+
+@pytest.fixture(scope="module")
+def binary() -> Path:
+    """The simulator, built once (cached outside the repository across runs)."""
+    require_tool("go")
+    if not vcsim.GOVMOMI.is_dir():
+        message = f"missing {vcsim.GOVMOMI} (run `invoke test` to install it)"
+        if in_ci():
+            pytest.fail(message)
+        pytest.skip(message)
+    return vcsim.build()
+
+
+@pytest.fixture(scope="module")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A CA and a server certificate for 127.0.0.1, made for this run."""
+    import trustme
+
+    folder = tmp_path_factory.mktemp("esxi-tls")
+    ca = trustme.CA()
+    leaf = ca.issue_cert("127.0.0.1")
+    files = {
+        "ca": folder / "ca.pem",
+        "cert": folder / "server.pem",
+        "key": folder / "server.key",
+    }
+    ca.cert_pem.write_to_path(str(files["ca"]))
+    leaf.cert_chain_pems[0].write_to_path(str(files["cert"]))
+    leaf.private_key_pem.write_to_path(str(files["key"]))
+    return files
+
+
+@pytest.fixture
+def esx(binary: Path, tls_files: dict[str, Path]) -> Iterator[vcsim.Simulator]:
+    """An ESXi host model, stopped at teardown."""
+    server = vcsim.start(binary, password=ESXI_PASSWORD, cert=(tls_files["cert"], tls_files["key"]))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fingerprint(tls_files: dict[str, Path]) -> str:
+    """The server certificate's SHA-256 as AB:CD:..."""
+    return _fingerprint(tls_files["cert"].read_bytes())
+
+
+@pytest.fixture
+def cli(home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    """glassdome with a fresh file store, run from a folder whose .env has other lines.
+
+    This process opens the same store (`stored`) the way the child processes do.
+    """
+    monkeypatch.setenv("GLASSDOME_MASTER_PASSWORD", PASSWORD)
+    monkeypatch.setenv("GLASSDOME_SECRETS_BACKEND", "file")
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / ".env").write_text(ENV_BEFORE)
+    return Cli(home=home, cwd=work)
+
+
+def stored() -> dict[str, str]:
+    """Everything in the test's store now, read with SecretsManager (after the children wrote)."""
+    reset_secrets_manager()
+    manager = get_secrets_manager()
+    return {name: manager.get_secret(name) or "" for name in manager.list_secrets()}
+
+
+def _answers(cli: Cli, **values: object) -> Path:
+    path = cli.cwd / "answers.yml"
+    path.write_text(json.dumps(values))  # JSON is YAML, and quotes any password safely
+    return path
+
+
+def _play(cli: Cli, answers: Path, *extra: str, **env: str) -> Result:
+    return cli("play", str(PLAYBOOK), "--answers", str(answers), "--no-input", *extra, **env)
+
+
+def _statuses(result: Result) -> dict[str, str]:
+    events = [json.loads(line) for line in result.out.splitlines() if line.startswith("{")]
+    return {e["id"]: e["status"] for e in events if e["event"] == "step"}
+
+
+def _split_env(text: str) -> tuple[list[str], dict[str, str]]:
+    """The lines other than the wizard's keys (with their line ends), and the keys' values."""
+    others: list[str] = []
+    ours: dict[str, str] = {}
+    for line in text.splitlines(keepends=True):
+        key, sep, value = line.partition("=")
+        if sep and key in ESXI_KEYS:
+            ours[key] = value.rstrip("\n")
+        else:
+            others.append(line)
+    return others, ours
+
+
+def _env_lines(cli: Cli) -> tuple[list[str], dict[str, str]]:
+    return _split_env((cli.cwd / ".env").read_text())
+
+
+def _assert_no_leak(*texts: str, secret: str = ESXI_PASSWORD) -> None:
+    forms = {
+        "plain": secret,
+        "json": json.dumps(secret)[1:-1],
+        "url": quote(secret, safe=""),
+        "form": quote_plus(secret),
+        "base64": base64.b64encode(secret.encode()).decode(),
+    }
+    for text in texts:
+        for name, form in forms.items():
+            assert form not in text, f"the password appears ({name}) in:\n{text}"
+
+
+def test_answers_file_and_env_variable_store_the_password_and_keep_env(
+    cli: Cli, esx: vcsim.Simulator, fingerprint: str
+):
+    """Non-interactive: answers file + GLASSDOME_INPUT_PASSWORD; .env keeps every other line."""
+    answers = _answers(
+        cli, host=esx.host, port=esx.port, tls="fingerprint", fingerprint=fingerprint
+    )
+    first = _play(cli, answers, GLASSDOME_INPUT_PASSWORD=ESXI_PASSWORD)
+    assert first.code == 0, str(first)
+    assert "VMware ESXi 6.5.0" in first.out
+    assert "apiType HostAgent" in first.out
+    assert "ESXi host" in first.out
+    assert cli.get("esxi_password") == ESXI_PASSWORD
+
+    others, ours = _env_lines(cli)
+    before, _ = _split_env(ENV_BEFORE)
+    assert others == before  # byte for byte, in order, outside the keys the wizard sets
+    assert ours == {
+        "ESXI_HOST": "127.0.0.1",
+        "ESXI_USER": "root",
+        "ESXI_VERIFY_SSL": "true",
+        "ESXI_TLS_FINGERPRINT": fingerprint,
+        "ESXI_CA_FILE": "",
+        "ESXI_PORT": str(esx.port),
+    }
+    env_text = (cli.cwd / ".env").read_text()
+
+    second = _play(cli, answers, "--json", GLASSDOME_INPUT_PASSWORD=ESXI_PASSWORD)
+    assert second.code == 0, str(second)
+    statuses = _statuses(second)
+    assert len(statuses) == 7, statuses
+    assert set(statuses.values()) == {"ok"}, statuses
+    assert (cli.cwd / ".env").read_text() == env_text
+    _assert_no_leak(first.out, first.err, second.out, second.err, env_text, answers.read_text())
+
+
+def test_invoke_setup_esxi_on_a_terminal_shows_the_fingerprint_and_stores(
+    cli: Cli, esx: vcsim.Simulator, fingerprint: str
+):
+    """Through a real pseudo-terminal: type the answers, confirm the shown fingerprint."""
+    child = cli.spawn([sys.executable, "-m", "invoke", "-r", str(REPO), "setup.esxi"])
+    child.expect("ESXi host or vCenter")
+    child.sendline(esx.host)
+    child.expect("HTTPS port")
+    child.sendline(str(esx.port))
+    child.expect("User name")
+    child.sendline("")  # the default, root
+    child.expect("Password")
+    assert child.waitnoecho(timeout=10), "echo was never turned off"
+    child.sendline(ESXI_PASSWORD)
+    child.expect("How to trust the server's certificate")
+    child.sendline("")  # the default, fingerprint
+    child.expect(f"SHA-256 {fingerprint}\\? Type yes")
+    child.sendline("yes")
+    code, transcript = finish(child)
+    assert code == 0, transcript
+    assert "VMware ESXi 6.5.0" in transcript
+    assert stored() == {"esxi_password": ESXI_PASSWORD}
+    _, ours = _env_lines(cli)
+    assert ours["ESXI_TLS_FINGERPRINT"] == fingerprint
+    assert ours["ESXI_HOST"] == "127.0.0.1"
+    _assert_no_leak(transcript, (cli.cwd / ".env").read_text())
+
+
+def test_a_vcenter_is_reported_as_virtualcenter(cli: Cli, binary: Path, tls_files: dict[str, Path]):
+    """The VPX model: apiType VirtualCenter; a CA file (tls: ca) trusts its certificate."""
+    server = vcsim.start(
+        binary,
+        password=ESXI_PASSWORD,
+        username="administrator@vsphere.local",
+        model="vpx",
+        cert=(tls_files["cert"], tls_files["key"]),
+    )
+    try:
+        answers = _answers(
+            cli,
+            host=server.host,
+            port=server.port,
+            user="administrator@vsphere.local",
+            password=ESXI_PASSWORD,
+            tls="ca",
+            ca_file=str(tls_files["ca"]),
+        )
+        result = _play(cli, answers)
+    finally:
+        server.stop()
+    assert result.code == 0, str(result)
+    assert "vCenter" in result.out
+    assert "apiType VirtualCenter" in result.out
+    assert stored() == {"esxi_password": ESXI_PASSWORD}
+    _, ours = _env_lines(cli)
+    assert ours["ESXI_CA_FILE"] == str(tls_files["ca"])
+    assert ours["ESXI_TLS_FINGERPRINT"] == ""
+    assert ours["ESXI_USER"] == "administrator@vsphere.local"
+    _assert_no_leak(result.out, result.err)
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("case", "reason"),
+    [
+        ("wrong_password", "login failed: Login failure (user root at 127.0.0.1:"),
+        ("wrong_user", "login failed: Login failure (user admin at 127.0.0.1:"),
+        ("pinned_other", "TLS certificate mismatch: the server's SHA-256 is "),
+        ("untrusted", "TLS certificate not trusted"),
+        ("refused", "connection refused"),
+    ],
+)
+def test_a_failed_verification_stores_nothing_and_says_why_in_one_line(
+    cli: Cli, esx: vcsim.Simulator, fingerprint: str, case: str, reason: str
+):
+    """Wrong credential, wrong pin, untrusted CA, closed port: exit 1, store and .env unchanged."""
+    reset_secrets_manager()
+    get_secrets_manager().set_secret("esxi_password", "the previous one")
+    values: dict[str, object] = {
+        "host": esx.host,
+        "port": esx.port,
+        "tls": "fingerprint",
+        "fingerprint": fingerprint,
+    }
+    password = ESXI_PASSWORD
+    if case == "wrong_password":
+        password = ESXI_PASSWORD + "x"
+    elif case == "wrong_user":
+        values["user"] = "admin"
+    elif case == "pinned_other":
+        values["fingerprint"] = "AB:" * 31 + "AB"
+    elif case == "untrusted":
+        values["tls"] = "verify"
+    elif case == "refused":
+        values.update(port=_closed_port(), tls="insecure")
+    answers = _answers(cli, **values)
+    result = _play(cli, answers, GLASSDOME_INPUT_PASSWORD=password)
+    assert result.code == 1, str(result)
+    lines = [line for line in (result.out + result.err).splitlines() if reason in line]
+    assert len(lines) == 1, str(result)
+    assert "Traceback" not in result.err
+    assert stored() == {"esxi_password": "the previous one"}
+    assert (cli.cwd / ".env").read_text() == ENV_BEFORE
+    _assert_no_leak(result.out, result.err, secret=password)
+
+
+def test_insecure_warns_and_records_verify_ssl_false(cli: Cli, esx: vcsim.Simulator):
+    """tls: insecure is explicit, prints a warning, and .env says ESXI_VERIFY_SSL=false."""
+    answers = _answers(cli, host=esx.host, port=esx.port, password=ESXI_PASSWORD, tls="insecure")
+    result = _play(cli, answers)
+    assert result.code == 0, str(result)
+    assert "TLS certificate checks are OFF" in result.err
+    _, ours = _env_lines(cli)
+    assert ours["ESXI_VERIFY_SSL"] == "false"
+    assert ours["ESXI_TLS_FINGERPRINT"] == ""
+    assert stored() == {"esxi_password": ESXI_PASSWORD}
+
+
+def test_check_mode_logs_in_but_stores_and_writes_nothing(cli: Cli, esx: vcsim.Simulator):
+    """--check verifies the login (read-only) and says what would change; nothing changes."""
+    answers = _answers(cli, host=esx.host, port=esx.port, password=ESXI_PASSWORD, tls="insecure")
+    result = _play(cli, answers, "--check", "--json")
+    assert result.code == 0, str(result)
+    assert _statuses(result)["verify"] == "changed"
+    assert "VMware ESXi 6.5.0" in result.out
+    assert (cli.cwd / ".env").read_text() == ENV_BEFORE
+    assert not cli.home.exists() or stored() == {}
+
+
+def test_no_verify_stores_without_connecting(cli: Cli):
+    """--no-verify: nothing listens, yet the password is stored (with the engine's warning)."""
+    answers = _answers(
+        cli, host="127.0.0.1", port=_closed_port(), password=ESXI_PASSWORD, tls="verify"
+    )
+    result = cli("play", str(PLAYBOOK), "--answers", str(answers), "--no-input", "--no-verify")
+    assert result.code == 0, str(result)
+    assert "--no-verify" in result.err
+    assert "not verified" in result.out
+    assert stored() == {"esxi_password": ESXI_PASSWORD}
+
+
+def test_non_interactive_fingerprint_mode_needs_the_fingerprint(cli: Cli, esx: vcsim.Simulator):
+    """Without a terminal the certificate is never trusted silently: the answer is required."""
+    answers = _answers(cli, host=esx.host, port=esx.port, password=ESXI_PASSWORD)
+    result = _play(cli, answers)
+    assert result.code == 1, str(result)
+    assert "fingerprint: no answer and no terminal to ask on" in result.out + result.err
+    assert (cli.cwd / ".env").read_text() == ENV_BEFORE
+    assert not cli.home.exists() or stored() == {}
+
+
+def test_without_pyvmomi_the_step_names_the_extra(monkeypatch: pytest.MonkeyPatch):
+    """An ImportError becomes one line saying which extra to install."""
+    from glassdome.steps.base import StepFailed
+    from glassdome.steps.esxi import EsxiVerifyArgs, about_server
+
+    monkeypatch.setitem(sys.modules, "pyVim.connect", None)
+    args = EsxiVerifyArgs(host="127.0.0.1", password="x", tls="insecure")
+    with pytest.raises(StepFailed, match=r"pip install 'glassdome\[esxi\]'"):
+        about_server(args)
