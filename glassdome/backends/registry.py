@@ -6,7 +6,6 @@ would; a plugin that fails to load is reported, never fatal.
 
 from __future__ import annotations
 
-import logging
 from functools import cache
 from typing import cast
 
@@ -15,7 +14,6 @@ from glassdome.backends.base import BackendFactory
 __all__ = ["ENTRY_POINT_GROUP", "backend_factories", "find_backend"]
 
 ENTRY_POINT_GROUP = "glassdome.backends"
-_log = logging.getLogger(__name__)
 
 
 def _keyring_factory() -> BackendFactory:
@@ -66,16 +64,11 @@ def find_backend(name: str) -> BackendFactory | None:
 @cache
 def backend_factories() -> dict[str, BackendFactory]:
     """Return every known backend factory by name (built-ins first, then plugins)."""
-    from importlib.metadata import entry_points  # only here: scanning plugins is slow
+    from glassdome.plugins import load_plugins
 
-    factories = _builtin()
-    for entry in entry_points(group=ENTRY_POINT_GROUP):
-        if entry.name in factories and entry.value.startswith("glassdome."):
-            continue
-        try:
-            loaded = entry.load()
-        except Exception as exc:  # noqa: BLE001 - a broken plugin is reported, never fatal
-            _log.warning("secret backend plugin %r failed to load: %s", entry.name, exc)
-            continue
-        factories[entry.name] = cast(BackendFactory, getattr(loaded, "from_context", loaded))
-    return factories
+    return load_plugins(
+        ENTRY_POINT_GROUP,
+        _builtin(),
+        "secret backend",
+        lambda loaded: cast(BackendFactory, getattr(loaded, "from_context", loaded)),
+    )

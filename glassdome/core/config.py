@@ -22,7 +22,7 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import SecretStr
 from pydantic.fields import FieldInfo
@@ -95,6 +95,8 @@ class SecretStoreSettingsSource(PydanticBaseSettingsSource):
 class Settings(BaseSettings):
     """glassdome's configuration: the seed's secrets as `SecretStr`, plus the setup settings."""
 
+    _use_store: ClassVar[bool] = True  # False for the plain reads of LazySettings
+
     model_config = SettingsConfigDict(
         extra="ignore",
         case_sensitive=False,
@@ -162,6 +164,8 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Constructor > environment > secret store > ``$GLASSDOME_ENV_FILE`` > defaults."""
         dotenv = DotEnvSettingsSource(settings_cls, env_file=env_file_path())
+        if not cls._use_store:
+            return init_settings, env_settings, dotenv
         store = SecretStoreSettingsSource(settings_cls, (init_settings, env_settings))
         return init_settings, env_settings, store, dotenv
 
@@ -251,24 +255,10 @@ class ProxmoxInstance:
 class _PlainSettings(Settings):
     """The same settings without the store: what non-secret reads are served from."""
 
+    _use_store: ClassVar[bool] = False
+
     def __repr_name__(self) -> str:
         return "Settings"
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """Constructor > environment > ``.env`` > defaults (no secret store)."""
-        return (
-            init_settings,
-            env_settings,
-            DotEnvSettingsSource(settings_cls, env_file=env_file_path()),
-        )
 
 
 class LazySettings:

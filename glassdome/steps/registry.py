@@ -6,7 +6,6 @@ would; a plugin that fails to load is reported, never fatal.
 
 from __future__ import annotations
 
-import logging
 from functools import cache
 
 from glassdome.steps.base import StepType
@@ -27,7 +26,6 @@ _BUILTIN_MODULES = (
     "aws",
     "ai",
 )
-_log = logging.getLogger(__name__)
 
 
 def _builtin() -> dict[str, type[StepType]]:  # type: ignore[type-arg]
@@ -44,16 +42,6 @@ def _builtin() -> dict[str, type[StepType]]:  # type: ignore[type-arg]
 @cache
 def step_types() -> dict[str, type[StepType]]:  # type: ignore[type-arg]
     """Every step type by name: built-ins, then plugins."""
-    from importlib.metadata import entry_points
+    from glassdome.plugins import load_plugins
 
-    types = _builtin()
-    for entry in entry_points(group=ENTRY_POINT_GROUP):
-        if entry.name in types and entry.value.startswith("glassdome."):
-            continue
-        try:
-            loaded = entry.load()
-        except Exception as exc:  # noqa: BLE001 - a broken plugin is reported, never fatal
-            _log.warning("step type plugin %r failed to load: %s", entry.name, exc)
-            continue
-        types[entry.name] = loaded
-    return types
+    return load_plugins(ENTRY_POINT_GROUP, _builtin(), "step type")
