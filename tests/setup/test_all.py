@@ -1,0 +1,68 @@
+"""`invoke setup.all` runs the chosen wizards in turn; the scripts/setup launchers run one each."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.cli.runner import Cli, finish
+from tests.conftest import REPO
+
+
+@pytest.fixture
+def cli(home: Path, tmp_path: Path) -> Cli:
+    work = tmp_path / "work"
+    work.mkdir()
+    return Cli(home=home, cwd=work)
+
+
+def test_all_runs_the_included_wizards_without_a_terminal(cli: Cli) -> None:
+    """--include ai: the ai wizard runs (nothing chosen but the generated secret_key)."""
+    result = cli.invoke("setup.all", "--include", "ai", "--no-input")
+    assert result.code == 0, str(result)
+    assert "AI API keys" in result.err
+    assert cli.names() == ["secret_key"]
+    again = cli.invoke("setup.all", "--include", "ai", "--no-input", "--json")
+    assert again.code == 0, str(again)
+    assert '"changed": 0' in again.out
+
+
+def test_all_without_a_terminal_needs_include(cli: Cli) -> None:
+    result = cli.invoke("setup.all", "--no-input")
+    assert result.code == 2, str(result)
+    assert "--include" in result.err
+    assert "proxmox" in result.err
+    assert not cli.home.exists()
+
+
+def test_all_refuses_an_unknown_wizard(cli: Cli) -> None:
+    result = cli.invoke("setup.all", "--include", "ai,nosuch", "--no-input")
+    assert result.code == 2, str(result)
+    assert "nosuch" in result.err
+    assert not cli.home.exists()
+
+
+def test_all_asks_which_wizards_to_include_on_a_terminal(cli: Cli) -> None:
+    """Declining every platform but ai runs only the ai wizard, which asks its own questions."""
+    child = cli.spawn([sys.executable, "-m", "invoke", "-r", str(REPO), "setup.all"])
+    for platform in ("Proxmox", "ESXi", "Azure", "AWS"):
+        child.expect(f"Set up [^\\n]*{platform}")
+        child.sendline("n")
+    child.expect("Set up [^\\n]*AI API keys")
+    child.sendline("y")
+    for question in ("OpenAI API key", "Anthropic API key", "Mailcow"):  # no to each
+        child.expect(f"Set up [^\\n]*{question}[^\\n]*\\?")
+        child.sendline("n")
+    code, transcript = finish(child)
+    assert code == 0, transcript
+    assert cli.names() == ["secret_key"]
+
+
+def test_a_launcher_runs_its_wizard(cli: Cli) -> None:
+    result = cli.run(
+        [sys.executable, str(REPO / "scripts" / "setup" / "setup_ai.py"), "--no-input"]
+    )
+    assert result.code == 0, str(result)
+    assert cli.names() == ["secret_key"]
