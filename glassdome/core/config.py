@@ -21,8 +21,9 @@ import os
 import re
 import threading
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 from pydantic.fields import FieldInfo
@@ -35,7 +36,17 @@ from pydantic_settings import (
 
 from glassdome.core.envfile import ENV_FILE_VARIABLE, env_file_path
 from glassdome.core.names import KNOWN_SECRETS
-from glassdome.core.secrets import SecretsManager, get_secrets_manager
+
+if TYPE_CHECKING:
+    from glassdome.core.secrets import SecretsManager
+
+
+def get_secrets_manager() -> SecretsManager:
+    """The process-wide store, imported on first use (importing settings opens nothing)."""
+    from glassdome.core.secrets import get_secrets_manager as process_wide
+
+    return process_wide()
+
 
 __all__ = [
     "ENV_FILE_VARIABLE",
@@ -51,6 +62,10 @@ __all__ = [
 SECRET_FIELDS = KNOWN_SECRETS
 _INSTANCE_TOKEN = re.compile(r"proxmox_token_value_(\d{2})", re.IGNORECASE)
 _INSTANCE_KEY = re.compile(r"PROXMOX_(\d{2})_([A-Z_]+)", re.IGNORECASE)
+
+
+# False while LazySettings builds its store-less copy for plain (non-secret) reads.
+_WITH_STORE: ContextVar[bool] = ContextVar("glassdome_settings_with_store", default=True)
 
 
 class SecretStoreSettingsSource(PydanticBaseSettingsSource):
@@ -95,9 +110,8 @@ class SecretStoreSettingsSource(PydanticBaseSettingsSource):
 class Settings(BaseSettings):
     """glassdome's configuration: the seed's secrets as `SecretStr`, plus the setup settings."""
 
-    _use_store: ClassVar[bool] = True  # False for the plain reads of LazySettings
-
     model_config = SettingsConfigDict(
+        defer_build=True,  # the schema is built on first use, not at import
         extra="ignore",
         case_sensitive=False,
         hide_input_in_errors=True,  # a validation error must never echo a value
@@ -164,7 +178,7 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Constructor > environment > secret store > ``$GLASSDOME_ENV_FILE`` > defaults."""
         dotenv = DotEnvSettingsSource(settings_cls, env_file=env_file_path())
-        if not cls._use_store:
+        if not _WITH_STORE.get():
             return init_settings, env_settings, dotenv
         store = SecretStoreSettingsSource(settings_cls, (init_settings, env_settings))
         return init_settings, env_settings, store, dotenv
@@ -252,15 +266,6 @@ class ProxmoxInstance:
     tls_fingerprint: str | None
 
 
-class _PlainSettings(Settings):
-    """The same settings without the store: what non-secret reads are served from."""
-
-    _use_store: ClassVar[bool] = False
-
-    def __repr_name__(self) -> str:
-        return "Settings"
-
-
 class LazySettings:
     """Module-level `settings`: built on first use; only secret fields open the store."""
 
@@ -272,7 +277,11 @@ class LazySettings:
     def _get_plain(self) -> Settings:
         with self._lock:
             if self._plain is None:
-                self._plain = _PlainSettings()
+                token = _WITH_STORE.set(False)
+                try:
+                    self._plain = Settings()
+                finally:
+                    _WITH_STORE.reset(token)
             return self._plain
 
     def _get_full(self) -> Settings:
