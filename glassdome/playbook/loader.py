@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -228,7 +229,7 @@ class _Scope:
     inputs: set[str]
     vars: set[str]
     steps: dict[str, type[StepType]]  # type: ignore[type-arg]
-    settings: frozenset[str]
+    settings: _SettingNames
 
     def problem(self, ref: template.Reference) -> str | None:
         roots = ", ".join([*template.ROOTS, "secret()"])
@@ -272,6 +273,14 @@ def _check_template(source: str, scope: _Scope, where: str, *, expression: bool)
             yield f"{where}: {problem}"
 
 
+class _SettingNames:
+    """The non-secret setting names, read only if a template uses ``settings``."""
+
+    def __contains__(self, name: object) -> bool:
+        return name in _plain_settings()
+
+
+@cache
 def _plain_settings() -> frozenset[str]:
     from glassdome.core.config import SECRET_FIELDS, Settings
 
@@ -307,7 +316,7 @@ def load_playbook(path: Path) -> LoadedPlaybook:
 
     known = step_types()
     types: dict[str, type[StepType]] = {}  # type: ignore[type-arg]
-    scope = _Scope(set(), set(), {}, _plain_settings())
+    scope = _Scope(set(), set(), {}, _SettingNames())
     for name, value in model.vars.items():
         for loc, text in _strings(value, ("vars", name)):
             if template.is_template(text):

@@ -158,7 +158,7 @@ def _run_one(
 ) -> tuple[str, str, dict[str, Any]]:
     expressions: frozenset[str] = getattr(step_type, "expression_args", frozenset())
     raw = {
-        key: bool(evaluate(value, context, functions))
+        key: evaluate(value, context, functions)
         if key in expressions and isinstance(value, str)
         else render(value, context, functions)
         for key, value in spec.with_.items()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError, nodes
@@ -77,10 +77,11 @@ def _parse(source: str, *, expression: bool) -> nodes.Template:
     text = "{{ (" + source + ") }}" if expression else source
     # Parsing alone does not find unknown filters and tests; compiling does. An expression
     # is compiled as itself, so a syntax error speaks of it rather than of the wrapper.
+    # Compiled through the same caches the run uses, so each template compiles once.
     if expression:
-        env.compile_expression(source)
+        _compiled_expression(source)
     else:
-        env.compile(text)
+        _compiled_template(text)
     return env.parse(text)
 
 
@@ -110,7 +111,7 @@ def render(
         if not is_template(value):
             return value
         try:
-            return environment().from_string(value).render({**context, **functions})
+            return _compiled_template(value).render({**context, **functions})
         except TemplateError as exc:
             raise TemplateFailed(f"template {_short(value)!r}: {exc}") from None
     if isinstance(value, dict):
@@ -122,13 +123,26 @@ def render(
 
 def evaluate(
     expression: str, context: Mapping[str, Any], functions: Mapping[str, Callable[..., Any]]
-) -> Any:
-    """Evaluate a bare Jinja expression (``when:``, ``that:``), without ``{{ }}``."""
+) -> bool:
+    """Whether a bare Jinja expression (``when:``, ``that:``, no ``{{ }}``) is true.
+
+    The truth test happens here too: testing an undefined name raises, and that
+    must become the same one-line error as any other template problem.
+    """
     try:
-        compiled = environment().compile_expression(expression, undefined_to_none=False)
-        return compiled(**context, **functions)
+        return bool(_compiled_expression(expression)(**context, **functions))
     except TemplateError as exc:
         raise TemplateFailed(f"expression {_short(expression)!r}: {exc}") from None
+
+
+@lru_cache(maxsize=1024)
+def _compiled_expression(expression: str) -> Any:
+    return environment().compile_expression(expression, undefined_to_none=False)
+
+
+@lru_cache(maxsize=4096)
+def _compiled_template(source: str) -> Any:
+    return environment().from_string(source)
 
 
 def _short(text: str) -> str:
