@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from glassdome.core.crypto import KdfParams
@@ -14,8 +13,7 @@ if TYPE_CHECKING:
 __all__ = ["Availability", "BackendContext", "BackendFactory", "SecretBackend"]
 
 
-@dataclass(frozen=True, slots=True)
-class Availability:
+class Availability(NamedTuple):
     """Whether a backend can be used here, and why (or why not)."""
 
     available: bool
@@ -66,15 +64,17 @@ def _print_notice(message: str) -> None:
     print(f"glassdome: {message}", file=sys.stderr)
 
 
-@dataclass(frozen=True, slots=True)
-class BackendContext:
+class BackendContext(NamedTuple):
     """Everything a backend factory may need: where, which environment, how to ask."""
 
     home: Path
-    env: Mapping[str, str] = field(repr=False)  # may hold GLASSDOME_MASTER_PASSWORD
+    env: Mapping[str, str]  # may hold GLASSDOME_MASTER_PASSWORD: kept out of the repr
     password: MasterPasswordSource
     kdf: KdfParams | None = None
-    notice: Callable[[str], None] = field(default=_print_notice)
+    notice: Callable[[str], None] = _print_notice
+
+    def __repr__(self) -> str:
+        return f"BackendContext(home={str(self.home)!r}, kdf={self.kdf!r})"
 
 
 BackendFactory = Callable[[BackendContext], SecretBackend]

@@ -5,12 +5,17 @@ from __future__ import annotations
 import json
 import os
 import stat
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from glassdome.core.secrets import SecretsManager, get_secrets_manager
 from glassdome.errors import GlassdomeError
 from glassdome.ui.console import Terminal
+
+if TYPE_CHECKING:
+    from glassdome.backends.base import Availability
 
 __all__ = ["Check", "diagnose", "doctor"]
 
@@ -67,7 +72,7 @@ def diagnose(manager: SecretsManager, env_file: Path) -> list[Check]:
     from glassdome.core import crypto
 
     checks: list[Check] = []
-    probes = {}
+    probes: Mapping[str, Availability] = {}
     try:
         described = manager.describe()
     except GlassdomeError as exc:

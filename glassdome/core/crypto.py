@@ -14,8 +14,7 @@ import binascii
 import json
 import os
 import secrets as _random
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
@@ -52,8 +51,7 @@ _MAX_ITERATIONS = 64
 _MAX_LANES = 64
 
 
-@dataclass(frozen=True, slots=True)
-class KdfParams:
+class KdfParams(NamedTuple):
     """Argon2id cost parameters (RFC 9106 names: m in KiB, t, p)."""
 
     memory_cost_kib: int
@@ -100,8 +98,7 @@ def check_new_password(password: SecretText) -> None:
         )
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class KeyFile:
+class KeyFile(NamedTuple):
     """The parsed contents of ``master_key.enc``: KDF header and the wrapped data key."""
 
     key_id: str
@@ -130,8 +127,7 @@ class KeyFile:
         return (json.dumps(doc, indent=2) + "\n").encode("ascii")
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class UnlockedKey:
+class UnlockedKey(NamedTuple):
     """A data key in memory, with the id of the key file it came from."""
 
     key_id: str
@@ -141,8 +137,7 @@ class UnlockedKey:
         return f"UnlockedKey(key_id={self.key_id!r})"
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class Document:
+class Document(NamedTuple):
     """The decrypted secrets document: a generation counter and the name/value map."""
 
     generation: int

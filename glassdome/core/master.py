@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
@@ -39,7 +38,6 @@ def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-@dataclass(slots=True)
 class MasterPasswordSource:
     """Find the master password: a file, the environment, or a hidden prompt.
 
@@ -49,10 +47,21 @@ class MasterPasswordSource:
     *env*, *stdin* and *ask* are injectable so tests drive it without a terminal.
     """
 
-    # Kept out of the repr: the environment may hold GLASSDOME_MASTER_PASSWORD itself.
-    env: Mapping[str, str] = field(default_factory=lambda: os.environ, repr=False)
-    stdin: TextIO | None = None
-    ask: Callable[[str], str] = rich_ask
+    __slots__ = ("ask", "env", "stdin")
+
+    def __init__(
+        self,
+        env: Mapping[str, str] | None = None,
+        stdin: TextIO | None = None,
+        ask: Callable[[str], str] = rich_ask,
+    ) -> None:
+        self.env: Mapping[str, str] = os.environ if env is None else env
+        self.stdin = stdin
+        self.ask = ask
+
+    def __repr__(self) -> str:
+        # Not the environment: it may hold GLASSDOME_MASTER_PASSWORD itself.
+        return f"MasterPasswordSource(origin={self.origin()!r})"
 
     def origin(self) -> str:
         """Name the source that would be used, without reading any secret."""

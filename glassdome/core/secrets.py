@@ -18,8 +18,9 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
+from typing import NamedTuple
 
 from glassdome.backends.base import Availability, BackendContext, SecretBackend
 from glassdome.core.crypto import DEFAULT_KDF, KdfParams, check_kdf
@@ -71,16 +72,15 @@ def _kdf_from_env(env: Mapping[str, str]) -> KdfParams:
         ) from None
 
 
-@dataclass(frozen=True, slots=True)
-class StoreDescription:
+class StoreDescription(NamedTuple):
     """Which backend was chosen and why; holds no secret value."""
 
     backend: str
     requested: str
     reason: str
     home: Path
-    probes: dict[str, Availability] = field(default_factory=dict)
-    details: dict[str, str] = field(default_factory=dict)
+    probes: Mapping[str, Availability] = MappingProxyType({})
+    details: Mapping[str, str] = MappingProxyType({})
 
 
 class SecretsManager:
