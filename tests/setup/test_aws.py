@@ -11,12 +11,7 @@ for everyone; no other AWS variable or config file reaches it.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import socket
-import subprocess
-import time
-import urllib.request
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,13 +19,14 @@ from pathlib import Path
 import pytest
 from dotenv import dotenv_values
 
+from tests.backends.moto_server import moto_server
 from tests.cli.runner import Cli, Result, finish
 from tests.cli.test_leaks import forms
-from tests.conftest import REPO, require_tool
+from tests.conftest import REPO
 
 PLAYBOOK = str(REPO / "playbooks" / "setup" / "aws.yml")
 ACCOUNT = "123456789012"  # moto's default account
-USER = "wizard"
+USER = "glassdome"  # the IAM user tests.backends.moto_server creates
 KEYS = ("AWS_ACCESS_KEY_ID", "AWS_REGION")
 ENV_TEXT = (
     "# lab settings\n"
@@ -80,52 +76,10 @@ def _no_aws(env: dict[str, str], home: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Moto]:
-    """moto's server with authentication enforced after the two requests that make a key."""
-    require_tool("moto_server")
-    import boto3
-
-    base = tmp_path_factory.mktemp("moto")
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = _no_aws(dict(os.environ), base)
-    env["INITIAL_NO_AUTH_ACTION_COUNT"] = "2"
-    log = (base / "moto.log").open("wb")
-    server = subprocess.Popen(
-        [str(shutil.which("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/moto-api/", timeout=2):  # noqa: S310 - fixed http URL
-                    break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"moto_server did not start: {(base / 'moto.log').read_text()}")
-                time.sleep(0.05)
-        with pytest.MonkeyPatch.context() as patch:
-            for name in list(os.environ):
-                if name.startswith(_AWS_PREFIXES):
-                    patch.delenv(name)
-            iam = boto3.session.Session(
-                aws_access_key_id="AKIAIOSFODNN7EXAMPLE",  # unchecked: the first two requests
-                aws_secret_access_key="unchecked",
-                region_name="us-east-1",
-            ).client("iam", endpoint_url=url)
-            iam.create_user(UserName=USER)
-            key = iam.create_access_key(UserName=USER)["AccessKey"]
-        yield Moto(url, key["AccessKeyId"], key["SecretAccessKey"])
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
-        log.close()
+    """moto's server with authentication enforced (tests.backends.moto_server), and a key."""
+    with moto_server(tmp_path_factory.mktemp("moto")) as server:
+        key_id, secret = server.keys["glassdome"]
+        yield Moto(server.endpoint, key_id, secret)
 
 
 @dataclass
