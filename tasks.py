@@ -204,6 +204,7 @@ def secrets_doctor(c: Context, env_file: str | None = None, json: bool = False):
         "list_steps": "list the steps and exit",
         "json": "JSON Lines events on stdout",
         "no_input": "never prompt; missing inputs exit 3",
+        "no_verify": "store credentials without verifying them against the platform",
     },
     iterable=["set_"],
 )
@@ -219,6 +220,7 @@ def playbook_run(
     list_steps: bool = False,
     json: bool = False,
     no_input: bool = False,
+    no_verify: bool = False,
 ):
     """Run a playbook (the same as `glassdome play`)."""
     from glassdome.commands.play import play
@@ -239,6 +241,7 @@ def playbook_run(
             list_steps=list_steps,
             as_json=json,
             no_input=no_input,
+            no_verify=no_verify,
         )
     )
 
@@ -269,6 +272,18 @@ _WIZARD_HELP = {
 }
 
 
+def _play_options(answers, set_, no_input, check, no_verify, json) -> dict:
+    """The `glassdome play` options the wizard tasks pass through."""
+    return {
+        "answers": Path(answers) if answers else None,
+        "sets": set_ or [],
+        "no_input": no_input,
+        "check": check,
+        "no_verify": no_verify,
+        "as_json": json,
+    }
+
+
 def _wizard_task(name: str, title: str):
     @task(name=name, help=_WIZARD_HELP, iterable=["set_"])
     def wizard(
@@ -282,18 +297,8 @@ def _wizard_task(name: str, title: str):
     ):
         from glassdome.commands.setup import run_wizard
 
-        _call(
-            lambda: run_wizard(
-                _term(),
-                name,
-                answers=Path(answers) if answers else None,
-                sets=set_ or [],
-                no_input=no_input,
-                check=check,
-                no_verify=no_verify,
-                as_json=json,
-            )
-        )
+        options = _play_options(answers, set_, no_input, check, no_verify, json)
+        _call(lambda: run_wizard(_term(), name, **options))
 
     wizard.__doc__ = f"Set up {title}: ask, verify against the platform, store the credential."
     wizard.body.__doc__ = wizard.__doc__
@@ -318,18 +323,8 @@ def setup_all(
     """Run the setup wizards in turn, asking which to include."""
     from glassdome.commands.setup import run_all
 
-    _call(
-        lambda: run_all(
-            _term(),
-            [n for n in include.split(",") if n.strip()],
-            answers=Path(answers) if answers else None,
-            sets=set_ or [],
-            no_input=no_input,
-            check=check,
-            no_verify=no_verify,
-            as_json=json,
-        )
-    )
+    options = _play_options(answers, set_, no_input, check, no_verify, json)
+    _call(lambda: run_all(_term(), [n for n in include.split(",") if n.strip()], **options))
 
 
 setup_tasks = Collection("setup")
