@@ -24,6 +24,7 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.installed import compile_package  # noqa: E402
 from glassdome.core import crypto  # noqa: E402
 from glassdome.core.sensitive import Sensitive  # noqa: E402
 
@@ -74,6 +75,7 @@ def _derive_ms() -> float:
 
 
 def main() -> None:
+    compile_package()
     console = Console()
     rows: list[tuple[str, float]] = []
     with tempfile.TemporaryDirectory() as tmp:

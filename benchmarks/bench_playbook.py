@@ -44,6 +44,7 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.installed import compile_package  # noqa: E402
 from glassdome.core import crypto  # noqa: E402
 from glassdome.core.sensitive import Sensitive  # noqa: E402
 
@@ -292,6 +293,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7, help="rounds of the start-up timing")
     parser.add_argument("--ansible-runs", type=int, default=3, help="rounds of 200-step timing")
     options = parser.parse_args()
+    compile_package()
     console = Console()
     glassdome = str(SCRIPTS / "glassdome")
     ansible_playbook = str(SCRIPTS / "ansible-playbook")

@@ -8,11 +8,14 @@ import traceback
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from glassdome.errors import GlassdomeError, UsageError
 from glassdome.ui.console import Terminal
 from glassdome.ui.redact import RedactingStream, Redactor
+
+if TYPE_CHECKING:
+    from glassdome.core.secrets import SecretsManager
 
 __all__ = ["EXIT_INPUTS", "list_playbooks", "play", "print_schema", "validate"]
 
@@ -30,6 +33,16 @@ class _SettingsView:
         return getattr(settings, name)
 
 
+def _secrets_manager() -> SecretsManager:
+    """The process's store, imported on first use.
+
+    A playbook that never touches a secret does not load the crypto stack.
+    """
+    from glassdome.core.secrets import get_secrets_manager
+
+    return get_secrets_manager()
+
+
 def _parse_sets(sets: Iterable[str]) -> dict[str, str]:
     parsed: dict[str, str] = {}
     for item in sets:
@@ -41,16 +54,16 @@ def _parse_sets(sets: Iterable[str]) -> dict[str, str]:
 
 
 def _read_answers(path: Path | None) -> dict[str, Any]:
-    from glassdome.playbook.loader import _plain, read_yaml
+    from glassdome.playbook.yamlfile import read_yaml
 
     if path is None:
         return {}
-    data = read_yaml(path, what="answers file")
+    data = read_yaml(path, what="answers file").data
     if data is None:
         return {}
     if not isinstance(data, Mapping):
         raise UsageError(f"{path}: an answers file is a mapping of input names to values")
-    return dict(_plain(data))
+    return dict(data)
 
 
 def _ask(term: Terminal) -> Any:
@@ -153,7 +166,6 @@ def _play(
     no_verify: bool = False,
 ) -> int:
     from glassdome.core.envfile import env_file_path
-    from glassdome.core.secrets import get_secrets_manager
     from glassdome.playbook.inputs import InputSources, resolve_inputs
     from glassdome.playbook.loader import load_playbook
     from glassdome.playbook.report import HumanReport, JsonReport
@@ -174,7 +186,7 @@ def _play(
         raise UsageError(f"--start-at {start_at!r}: no such step; steps: {', '.join(ids)}")
 
     def secret(name: str) -> str:
-        value = get_secrets_manager().get_secret(name)
+        value = _secrets_manager().get_secret(name)
         if value is None:
             raise TemplateFailed(f"secret({name!r}): not in the store")
         redactor.add(value)
@@ -203,7 +215,7 @@ def _play(
 
     report = JsonReport(term) if as_json else HumanReport(term)
     step_context = StepContext(
-        secrets=get_secrets_manager,
+        secrets=_secrets_manager,
         env_file=env_file_path(term.env),
         term=term,
         register_secret=redactor.add,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets as _random
 from pathlib import Path
 
 __all__ = ["atomic_write", "ensure_private_dir", "fsync_dir", "remove_stale_temps"]
@@ -31,7 +30,7 @@ def fsync_dir(path: Path) -> None:
 
 
 def _temp_path(path: Path) -> Path:
-    return path.with_name(f".{path.name}.{_random.token_hex(6)}{_TEMP_SUFFIX}")
+    return path.with_name(f".{path.name}.{os.urandom(6).hex()}{_TEMP_SUFFIX}")
 
 
 def _write_new(path: Path, data: bytes, mode: int) -> None:

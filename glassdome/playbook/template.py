@@ -10,17 +10,22 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from typing import Any
-
-from jinja2 import StrictUndefined, TemplateError, nodes
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from typing import TYPE_CHECKING, Any
 
 from glassdome.errors import GlassdomeError
+
+if TYPE_CHECKING:
+    from jinja2 import nodes
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+# Jinja2 is imported on first use: a playbook without templates (and every command that
+# only lists or loads one without them) never pays for it.
 
 __all__ = [
     "ROOTS",
     "Reference",
     "TemplateFailed",
+    "TemplateSyntax",
     "environment",
     "evaluate",
     "is_template",
@@ -36,6 +41,14 @@ class TemplateFailed(GlassdomeError):
     """A template could not be rendered (syntax, undefined name, or a failing lookup)."""
 
 
+class TemplateSyntax(TemplateFailed):
+    """A template that does not parse or compile; ``message`` says what Jinja found."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
 @dataclass(frozen=True, slots=True)
 class Reference:
     """One name a template uses: a root (``inputs``) and the attribute path after it."""
@@ -47,6 +60,9 @@ class Reference:
 @cache
 def environment() -> ImmutableSandboxedEnvironment:
     """The shared sandboxed environment (no autoescape: values go to APIs, not HTML)."""
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
     return ImmutableSandboxedEnvironment(
         undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
     )
@@ -58,6 +74,8 @@ def is_template(value: object) -> bool:
 
 
 def _attribute_path(node: nodes.Node) -> tuple[str, tuple[str, ...]] | None:
+    from jinja2 import nodes
+
     path: list[str] = []
     while isinstance(node, nodes.Getattr | nodes.Getitem):
         if isinstance(node, nodes.Getattr):
@@ -73,20 +91,36 @@ def _attribute_path(node: nodes.Node) -> tuple[str, tuple[str, ...]] | None:
 
 
 def _parse(source: str, *, expression: bool) -> nodes.Template:
+    from jinja2 import TemplateSyntaxError
+
     env = environment()
     text = "{{ (" + source + ") }}" if expression else source
     # Parsing alone does not find unknown filters and tests; compiling does. An expression
     # is compiled as itself, so a syntax error speaks of it rather than of the wrapper.
     # Compiled through the same caches the run uses, so each template compiles once.
-    if expression:
-        _compiled_expression(source)
-    else:
-        _compiled_template(text)
-    return env.parse(text)
+    try:
+        if expression:
+            _compiled_expression(source)
+        else:
+            _compiled_template(text)
+        return env.parse(text)
+    except TemplateSyntaxError as exc:
+        raise TemplateSyntax(exc.message or str(exc)) from None
 
 
-def references(source: str, *, expression: bool = False) -> Iterator[Reference]:
-    """Yield every root name the template refers to, with its longest static attribute path."""
+@lru_cache(maxsize=4096)
+def references(source: str, *, expression: bool = False) -> tuple[Reference, ...]:
+    """Every root name the template refers to, with its longest static attribute path.
+
+    Raises `TemplateSyntax` when the template does not parse or compile. Cached: a
+    playbook repeats the same expressions, and each is parsed once.
+    """
+    return tuple(_references(source, expression=expression))
+
+
+def _references(source: str, *, expression: bool) -> Iterator[Reference]:
+    from jinja2 import nodes
+
     tree = _parse(source, expression=expression)
     assigned = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
     chains = list(tree.find_all((nodes.Getattr, nodes.Getitem)))
@@ -110,6 +144,8 @@ def render(
     if isinstance(value, str):
         if not is_template(value):
             return value
+        from jinja2 import TemplateError
+
         try:
             return _compiled_template(value).render({**context, **functions})
         except TemplateError as exc:
@@ -129,6 +165,8 @@ def evaluate(
     The truth test happens here too: testing an undefined name raises, and that
     must become the same one-line error as any other template problem.
     """
+    from jinja2 import TemplateError
+
     try:
         return bool(_compiled_expression(expression)(**context, **functions))
     except TemplateError as exc:
