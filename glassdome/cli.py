@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
-import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -258,18 +258,33 @@ def guarded(action: Callable[[], int]) -> int:
     except UsageError as exc:
         print(f"glassdome: error: {exc}", file=sys.stderr)
         if debug:
-            traceback.print_exc()  # not `raise`: the exit code must stay 1 or 2
+            _print_traceback()
         return EXIT_USAGE
     except GlassdomeError as exc:
         print(f"glassdome: error: {exc}", file=sys.stderr)
         if debug:
-            traceback.print_exc()  # not `raise`: the exit code must stay 1 or 2
+            _print_traceback()
         return EXIT_FAILURE
     except KeyboardInterrupt:
         print("glassdome: interrupted; nothing more was changed", file=sys.stderr)
         return 130
 
 
+def _print_traceback() -> None:
+    import traceback
+
+    traceback.print_exc()  # not `raise`: the exit code must stay 1 or 2
+
+
 def run() -> None:
     """Console-script entry point."""
-    sys.exit(main())
+    # A command is a short process that allocates heavily while it imports (pydantic
+    # builds validators, Rich its styles) and makes little cyclic garbage: collecting
+    # every 700 allocations costs it ~10 ms for nothing. Cycles are still collected.
+    gc.set_threshold(50_000, 20, 20)
+    code = main()
+    # Everything is written by now. Freezing spares the interpreter's final collection
+    # over every live object (tens of ms with pydantic loaded); memory goes back to the
+    # OS either way, and atexit handlers and stream flushing still run.
+    gc.freeze()
+    sys.exit(code)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import sys
-import traceback
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
@@ -31,6 +29,12 @@ class _SettingsView:
         if name in SECRET_FIELDS or name.startswith("_"):
             raise AttributeError(name)
         return getattr(settings, name)
+
+
+def _print_traceback() -> None:
+    import traceback
+
+    traceback.print_exc()  # through the redacting stderr
 
 
 def _secrets_manager() -> SecretsManager:
@@ -136,7 +140,7 @@ def play(
                 code = EXIT_FAILED
             print(f"glassdome: error: {exc}", file=sys.stderr)
             if term.env.get("GLASSDOME_DEBUG", "") not in {"", "0"}:
-                traceback.print_exc()
+                _print_traceback()
             return code
         except Exception as exc:  # noqa: BLE001 - reported here, masked; Python's own report is not
             debug = term.env.get("GLASSDOME_DEBUG", "") not in {"", "0"}
@@ -145,7 +149,7 @@ def play(
                 f"glassdome: error: unexpected {type(exc).__name__}: {exc}{hint}", file=sys.stderr
             )
             if debug:
-                traceback.print_exc()
+                _print_traceback()
             return EXIT_FAILED
 
 
@@ -255,6 +259,8 @@ def validate(term: Terminal, playbook: Path) -> int:
 
 def print_schema(term: Terminal) -> int:
     """Print the JSON Schema of playbook files (for editors)."""
+    import json
+
     from glassdome.playbook.model import Playbook
 
     schema = Playbook.model_json_schema(by_alias=True)

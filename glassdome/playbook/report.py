@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, Protocol
 
 from rich.markup import escape
@@ -44,6 +43,8 @@ class JsonReport:
         self._term = term
 
     def _emit(self, event: dict[str, Any]) -> None:
+        import json
+
         self._term.stdout.write(json.dumps(event) + "\n")
         self._term.stdout.flush()
 
