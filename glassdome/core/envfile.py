@@ -11,6 +11,7 @@ import io
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
+from functools import lru_cache
 from pathlib import Path
 
 from glassdome.core.atomic import atomic_write
@@ -40,9 +41,31 @@ _EXPORT = re.compile(r"[ \t]*(?:export[ \t]+)?")
 
 def read_values(path: Path) -> dict[str, str | None]:
     """Return the file's variables as python-dotenv reads them (``export``, quotes, multi-line)."""
+    # Text mode, as python-dotenv opens a path itself (universal newlines).
+    return _values(path.read_text(encoding="utf-8"))
+
+
+def _values(text: str) -> dict[str, str | None]:
+    """python-dotenv's reading of *text*; the same text is parsed once.
+
+    A playbook checks the same ``.env`` before each ``config.set``: without this,
+    every step would parse the whole file again. Text that interpolates (``$``)
+    depends on the environment too, and is parsed every time.
+    """
+    if "$" in text:
+        return _parse(text)
+    return dict(_parse_cached(text))
+
+
+def _parse(text: str) -> dict[str, str | None]:
     from dotenv import dotenv_values
 
-    return dict(dotenv_values(path, encoding="utf-8"))
+    return dict(dotenv_values(stream=io.StringIO(text)))
+
+
+@lru_cache(maxsize=8)
+def _parse_cached(text: str) -> tuple[tuple[str, str | None], ...]:
+    return tuple(_parse(text).items())
 
 
 def backup_path(path: Path) -> Path:
@@ -111,7 +134,6 @@ def set_values(path: Path, values: Mapping[str, str]) -> list[str]:
     byte. The result is read back with python-dotenv before it is written, so a
     value dotenv would read differently (``${...}`` interpolation) is refused.
     """
-    from dotenv import dotenv_values
     from dotenv.parser import parse_stream
 
     for key in values:
@@ -121,7 +143,7 @@ def set_values(path: Path, values: Mapping[str, str]) -> list[str]:
         original = _read_text(path)
     except FileNotFoundError:
         original = ""
-    current = dict(dotenv_values(stream=io.StringIO(original)))
+    current = _values(original)
     changed = [k for k, v in values.items() if current.get(k) != v]
     if not changed:
         return []
@@ -151,7 +173,7 @@ def set_values(path: Path, values: Mapping[str, str]) -> list[str]:
             pieces.append("\n")
         pieces.extend(f"{k}={_quoted(values[k])}\n" for k in missing)
     result = "".join(pieces)
-    reread = dotenv_values(stream=io.StringIO(result))
+    reread = _values(result)
     wrong = [k for k in changed if reread.get(k) != values[k]]
     if wrong:
         raise ValueError(

@@ -119,3 +119,24 @@ def test_nothing_to_change_writes_nothing(env: Path):
     assert set_values(env, {"A": "1"}) == []
     assert env.read_bytes() == b"A='1'\n"
     assert env.stat().st_ino == before.st_ino
+
+
+def test_reading_again_sees_an_edit_made_by_hand_between_reads(env: Path):
+    env.write_text("A=1\nB=2\n")
+    assert read_values(env) == {"A": "1", "B": "2"}
+    env.write_text("A=9\nB=2\n")  # same size, same second: only the content differs
+    assert read_values(env) == {"A": "9", "B": "2"}
+    assert set_values(env, {"A": "9"}) == []
+    assert set_values(env, {"A": "1"}) == ["A"]
+    assert read_values(env) == {"A": "1", "B": "2"}
+
+
+def test_an_interpolating_file_is_read_against_the_environment_of_each_read(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+):
+    env.write_text("URL=https://${LAB_HOST}:8006\n")
+    monkeypatch.setenv("LAB_HOST", "one.example")
+    assert read_values(env) == {"URL": "https://one.example:8006"}
+    monkeypatch.setenv("LAB_HOST", "two.example")
+    assert read_values(env) == {"URL": "https://two.example:8006"}
+    assert read_values(env) == dotenv_values(env)
