@@ -31,6 +31,12 @@ class _SettingsView:
         return getattr(settings, name)
 
 
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
 def _print_traceback() -> None:
     import traceback
 
@@ -212,6 +218,7 @@ def _play(
         answers=answer_values,
         interactive=interactive,
         ask=_ask(term) if interactive else None,
+        warn=lambda message: term.warn(_escape(message)),  # the playbook's text, not markup
     )
     # `ask` steps take their answers from the same sources while the playbook runs.
     asked = [str(s.with_.get("input")) for s in model.steps if s.uses == "ask"]
@@ -261,12 +268,9 @@ def print_schema(term: Terminal) -> int:
     """Print the JSON Schema of playbook files (for editors)."""
     import json
 
-    from glassdome.playbook.model import Playbook
+    from glassdome.playbook.schema import playbook_schema
 
-    schema = Playbook.model_json_schema(by_alias=True)
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "glassdome playbook"
-    term.stdout.write(json.dumps(schema, indent=2) + "\n")
+    term.stdout.write(json.dumps(playbook_schema(), indent=2) + "\n")
     return EXIT_OK
 
 

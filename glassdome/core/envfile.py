@@ -19,6 +19,7 @@ from glassdome.core.atomic import atomic_write
 __all__ = [
     "ENV_FILE_VARIABLE",
     "backup_path",
+    "check_writable",
     "env_file_path",
     "read_values",
     "remove_keys",
@@ -174,11 +175,26 @@ def set_values(path: Path, values: Mapping[str, str]) -> list[str]:
         pieces.extend(f"{k}={_quoted(values[k])}\n" for k in missing)
     result = "".join(pieces)
     reread = _values(result)
-    wrong = [k for k in changed if reread.get(k) != values[k]]
+    _refuse([k for k in changed if reread.get(k) != values[k]])
+    atomic_write(path, result.encode("utf-8"), mode=None)
+    return changed
+
+
+def check_writable(values: Mapping[str, str]) -> None:
+    """Raise `ValueError` if python-dotenv would read any of *values* back differently.
+
+    What `set_values` would refuse, found without touching a file (for a check).
+    """
+    for key in values:
+        if not _KEY.fullmatch(key):
+            raise ValueError(f"{key!r} is not a valid .env variable name (letters, digits, _)")
+    reread = _values("".join(f"{k}={_quoted(v)}\n" for k, v in values.items()))
+    _refuse([k for k, v in values.items() if reread.get(k) != v])
+
+
+def _refuse(wrong: list[str]) -> None:
     if wrong:
         raise ValueError(
             f"{', '.join(wrong)}: python-dotenv would read the value back differently "
             "(it expands ${...}); choose a value without ${"
         )
-    atomic_write(path, result.encode("utf-8"), mode=None)
-    return changed

@@ -109,6 +109,8 @@ class InputSources:
     answers: Mapping[str, Any] = field(default_factory=dict, repr=False)
     interactive: bool = False
     ask: Callable[[InputSpec, str | None, Callable[[str], Any]], Any] | None = None
+    # Told why a given value is refused before the prompt asks for another one.
+    warn: Callable[[str], None] = lambda message: None
 
     def given(self, name: str) -> tuple[bool, Any, str]:
         """Whether a non-interactive source has a value for *name*, the value, and which."""
@@ -174,6 +176,7 @@ def resolve_inputs(
                 if not sources.interactive:
                     problems.append(f"{spec.name}: {exc} (from {origin})")
                     continue
+                sources.warn(f"{spec.name}: {exc} (from {origin}); asking instead")
         elif not sources.interactive:
             if default is None:
                 problems.append(f"{spec.name}: missing ({spec.prompt or spec.name})")

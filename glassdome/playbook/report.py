@@ -85,7 +85,8 @@ class HumanReport:
         # which Rich then keeps apart from the spinner line.
         self._stop_status()
         if self._term.err.is_terminal and step.uses != "ask":  # no spinner over a question
-            self._status = self._term.err.status(f"{step.id} ({step.uses})")
+            title = f"{step.id}: {step.name}" if step.name else step.id
+            self._status = self._term.err.status(Text(f"{title} ({step.uses})"))
             self._status.start()
 
     def _stop_status(self) -> None:
@@ -103,7 +104,7 @@ class HumanReport:
         # Built as Text, never markup: messages carry rendered templates and error text.
         line = self._status_text(event)
         line.pad_right(12 - len(line))
-        line.append(f" {event.id} ")
+        line.append(f" {event.id}: {event.name} " if event.name else f" {event.id} ")
         line.append(f"({event.uses}, {event.duration:.2f}s)", style="dim")
         if event.ignored:
             line.append(" (ignored)", style="dim")
@@ -126,6 +127,9 @@ class HumanReport:
         statuses = [self._status_text(event) for event in recap.events]
         durations = [Text(f"{event.duration:.2f}s") for event in recap.events]
         table.add_column("step", no_wrap=True, overflow="ellipsis")
+        named = any(event.name for event in recap.events)
+        if named:
+            table.add_column("name", no_wrap=True, overflow="ellipsis")
         for name, cells in (
             ("uses", [event.uses for event in recap.events]),
             ("status", [status.plain for status in statuses]),
@@ -134,8 +138,10 @@ class HumanReport:
         table.add_column("duration", justify="right", no_wrap=True, min_width=len("duration"))
         if recap.events:
             lines = Text("\n")
+            names = [lines.join(Text(event.name or "") for event in recap.events)] if named else []
             table.add_row(
                 lines.join(Text(event.id) for event in recap.events),
+                *names,
                 lines.join(Text(event.uses) for event in recap.events),
                 lines.join(statuses),
                 lines.join(durations),

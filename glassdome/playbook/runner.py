@@ -47,6 +47,7 @@ class StepEvent:
     duration: float
     message: str
     ignored: bool = False
+    name: str | None = None  # the step's human title, when the playbook gives one
 
     def as_json(self) -> dict[str, Any]:
         """The ``step`` event of ``--json`` output."""
@@ -60,6 +61,8 @@ class StepEvent:
         }
         if self.ignored:
             event["ignored"] = True
+        if self.name is not None:
+            event["name"] = self.name
         return event
 
 
@@ -139,7 +142,8 @@ def run_steps(
                 status, ignored = "failed", spec.ignore_errors
         if status == "skipped" or status == "failed":
             outputs.setdefault(spec.id, {})
-        event = StepEvent(spec.id, spec.uses, status, time.perf_counter() - begin, message, ignored)
+        duration = time.perf_counter() - begin
+        event = StepEvent(spec.id, spec.uses, status, duration, message, ignored, spec.name)
         recap.events.append(event)
         on_event(event)
         if status == "failed" and not ignored:

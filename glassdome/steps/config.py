@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from glassdome.core.envfile import read_values, set_values
+from glassdome.core.envfile import check_writable, read_values, set_values
 from glassdome.core.migration import secret_keys
 from glassdome.steps.base import Plan, StepArgs, StepContext, StepFailed, StepType
 
@@ -51,6 +51,11 @@ class ConfigSet(StepType[ConfigSetArgs]):
         changing = sorted(k for k, v in args.values.items() if current.get(k) != v)
         if not changing:
             return Plan(False, f"{path} already has {', '.join(sorted(args.values))}")
+        try:
+            # What the write would refuse fails here too, so --check does not promise it.
+            check_writable({k: args.values[k] for k in changing})
+        except ValueError as exc:
+            raise StepFailed(str(exc)) from None
         return Plan(True, f"{path}: {', '.join(changing)}")
 
     def apply(self, args: ConfigSetArgs, ctx: StepContext, plan: Plan) -> dict[str, Any]:

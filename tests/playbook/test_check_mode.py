@@ -156,3 +156,21 @@ def test_list_steps_lists_and_runs_nothing(cli: PlaybookCli, home: Path, work: P
     ]
     assert not home.exists()
     assert not (work / ".env").exists()
+
+
+def test_check_fails_a_config_value_the_real_run_would_refuse(cli: PlaybookCli, work: Path):
+    """python-dotenv would expand ${...} in it: --check says so instead of "would change"."""
+    cli.write(
+        "playbook.yml",
+        "name: p\nsteps:\n  - id: save\n    uses: config.set\n"
+        '    with: {values: {LAB_URL: "it\'s ${HOME}"}}\n',
+    )
+    before = tree(work)
+    checked = cli.play("playbook.yml", "--check")
+    assert checked.code == 1, str(checked)
+    assert step_statuses(checked) == [("save", "failed")]
+    assert "would read the value back differently" in checked.err + checked.out
+    real = cli.play("playbook.yml")
+    assert real.code == 1, str(real)
+    assert step_statuses(real) == [("save", "failed")]
+    assert tree(work) == before

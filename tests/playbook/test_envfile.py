@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from dotenv import dotenv_values
 
-from glassdome.core.envfile import read_values, set_values
+from glassdome.core.envfile import check_writable, read_values, set_values
 
 
 @pytest.fixture
@@ -140,3 +140,19 @@ def test_an_interpolating_file_is_read_against_the_environment_of_each_read(
     monkeypatch.setenv("LAB_HOST", "two.example")
     assert read_values(env) == {"URL": "https://two.example:8006"}
     assert read_values(env) == dotenv_values(env)
+
+
+@pytest.mark.parametrize(
+    "value", ["x${HOME}y", "it's ${HOME}", "${A:-default}", "plain", "'${HOME}'", "a\nb $X"]
+)
+def test_check_writable_refuses_exactly_what_set_values_refuses(env: Path, value: str):
+    try:
+        set_values(env, {"KEY": value})
+        written = True
+    except ValueError:
+        written = False
+    if written:
+        check_writable({"KEY": value})
+    else:
+        with pytest.raises(ValueError, match=r"would read the value back differently"):
+            check_writable({"KEY": value})

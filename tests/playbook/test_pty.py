@@ -88,6 +88,28 @@ def test_values_given_elsewhere_are_not_asked(cli: PlaybookCli, home: Path):
     assert TOKEN not in transcript
 
 
+def test_an_invalid_value_given_elsewhere_is_asked_again_with_the_reason(
+    cli: PlaybookCli, home: Path
+):
+    """On a terminal, a refused --set or environment value is explained, then asked for."""
+    child = cli.spawn_glassdome(
+        "play", str(DEMO), "--set", "host=not a host!", GLASSDOME_INPUT_TOKEN=BAD_TOKEN
+    )
+    child.expect_exact("host: ")
+    child.expect_exact("(from --set); asking instead")
+    child.expect_exact("Service host (localhost): ")
+    child.sendline("pve.lab")
+    child.expect_exact(
+        "must match ^[A-Za-z0-9_-]{8,}$ (from GLASSDOME_INPUT_TOKEN); asking instead"
+    )
+    type_hidden(child, "API token: ", TOKEN)
+    code, transcript = finish(child)
+    assert code == 0, transcript
+    assert BAD_TOKEN not in transcript
+    assert TOKEN not in transcript
+    assert stored(home) == {"demo_token": TOKEN}
+
+
 def test_an_invalid_playbook_on_a_terminal_asks_nothing(cli: PlaybookCli, home: Path):
     cli.write(
         "playbook.yml",

@@ -75,3 +75,23 @@ def test_messages_are_printed_as_they_are_never_as_markup():
     report = HumanReport(term)
     report.step_done(StepEvent("m", "message", "ok", 0.0, "[bold]not markup[/] [red]"))
     assert "[bold]not markup[/] [red]" in out.getvalue()
+
+
+def test_a_step_name_is_shown_in_its_line_in_the_recap_and_in_json():
+    named = StepEvent("store_token", "secret.set", "changed", 0.0, "", name="Store the API token")
+    out = io.StringIO()
+    term = Terminal(stdin=io.StringIO(), stdout=out, stderr=io.StringIO(), env={})
+    report = HumanReport(term)
+    report.step_done(named)
+    report.step_done(EVENTS[1])
+    report.finish(Recap(events=[named, EVENTS[1]]))
+    text = out.getvalue()
+    assert "changed      store_token: Store the API token (secret.set, 0.00s)" in text
+    rows = _recap_rows(text)
+    assert [cell.strip() for cell in rows[0].strip("│").split("│")][:2] == [
+        "store_token",
+        "Store the API token",
+    ]
+    assert [cell.strip() for cell in rows[1].strip("│").split("│")][:2] == ["a", ""]
+    assert named.as_json()["name"] == "Store the API token"
+    assert "name" not in EVENTS[1].as_json()
