@@ -196,6 +196,7 @@ def main() -> None:
         table.add_row(f"{label} (beyond a bare interpreter)", f"{ms:.0f}")
     table.add_row("one Argon2id derivation (64 MiB, t=3, p=4), fresh process", f"{derive:.0f}")
     table.add_row("one Argon2id derivation, in a warm process", f"{in_process:.0f}")
+    table.add_row("bare interpreter (python -c pass)", f"{timed['pass']:.0f}")
     console.print(table)
     ratio_config = import_ms["import glassdome.core.config"] / import_ms["import pydantic_settings"]
     console.print(

@@ -375,6 +375,7 @@ def main() -> None:
             [
                 _Command("g_empty", play("empty"), genv),
                 _Command("a_empty", ansible("empty"), aenv),
+                _Command("python", [sys.executable, "-c", "pass"], genv),
             ],
             runs,
             work,
@@ -451,6 +452,7 @@ def main() -> None:
     row(f"{STEPS} mixed, second run (all ok)", g_second, a_second)
     row("  per step", *pairs(g_second, a_second), digits=2)
     table.add_section()
+    extra("bare interpreter (python -c pass), both pay it", f"{quick['python']:.0f} ms")
     extra("Argon2id derivation (64 MiB, t=3, p=4)", f"{derive:.0f} ms")
     extra("load + validate, 200 asserts", f"{load_asserts:.0f} ms")
     extra("load + validate, 200 mixed", f"{load_mixed:.0f} ms")
