@@ -24,9 +24,7 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.installed import compile_package  # noqa: E402
-from glassdome.core import crypto  # noqa: E402
-from glassdome.core.sensitive import Sensitive  # noqa: E402
+from benchmarks.support import compile_package, derive_ms  # noqa: E402
 
 SCRIPTS = Path(sysconfig.get_path("scripts"))
 PASSWORD = "benchmark master password"
@@ -62,16 +60,6 @@ def _interleaved(cases: Mapping[str, tuple[Sequence[str], Mapping[str, str]]]) -
             )
             samples[label].append(time.perf_counter() - start)
     return {label: statistics.median(times) * 1000 for label, times in samples.items()}
-
-
-def _derive_ms() -> float:
-    key_file, _ = crypto.new_key_file(Sensitive(PASSWORD), crypto.DEFAULT_KDF)
-    samples = []
-    for _ in range(7):
-        start = time.perf_counter()
-        crypto.unlock_key_file(key_file, Sensitive(PASSWORD))
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples) * 1000
 
 
 def main() -> None:
@@ -186,7 +174,7 @@ def main() -> None:
         except Exception as exc:  # noqa: BLE001 - the keyring rows are optional
             console.print(f"[yellow]keyring rows skipped: {exc}[/]")
 
-    in_process = _derive_ms()
+    in_process = derive_ms(PASSWORD)
     table = Table(title=f"median of {RUNS} rounds (commands interleaved), whole processes")
     table.add_column("command")
     table.add_column("ms", justify="right")

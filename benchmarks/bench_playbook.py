@@ -44,7 +44,7 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.installed import compile_package  # noqa: E402
+from benchmarks.support import compile_package, derive_ms  # noqa: E402
 from glassdome.core import crypto  # noqa: E402
 from glassdome.core.sensitive import Sensitive  # noqa: E402
 
@@ -173,16 +173,6 @@ def _interleaved(commands: Sequence[_Command], rounds: int, cwd: Path) -> dict[s
             for _ in range(command.repeat):
                 samples[command.label].append(_sample(command, cwd))
     return {label: statistics.median(values) * 1000 for label, values in samples.items()}
-
-
-def _derive_ms() -> float:
-    key_file, _ = crypto.new_key_file(Sensitive(PASSWORD), crypto.DEFAULT_KDF)
-    samples = []
-    for _ in range(5):
-        start = time.perf_counter()
-        crypto.unlock_key_file(key_file, Sensitive(PASSWORD))
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples) * 1000
 
 
 def _step_medians(json_lines: str) -> dict[str, float]:
@@ -426,7 +416,7 @@ def main() -> None:
         count_first = _count_run(work / "mixed.yml", answers, genv)
         count_second = _count_run(work / "mixed.yml", answers, genv)
 
-    derive = _derive_ms()
+    derive = derive_ms(PASSWORD)
 
     def pairs(g_total: float, a_total: float) -> tuple[float, float]:
         """Cost per step of each tool: (total - empty) / STEPS."""

@@ -1,4 +1,4 @@
-"""Put the package in the state a user's install is in before anything is timed.
+"""What the benchmarks share: the package as installed, and one warm Argon2id derivation.
 
 ``pip install`` of a wheel compiles every module to bytecode; an editable checkout only
 gains ``__pycache__`` as modules are imported, and not at all when
@@ -9,7 +9,12 @@ measure Python's compiler, not glassdome, so each benchmark compiles the package
 from __future__ import annotations
 
 import compileall
+import statistics
+import time
 from pathlib import Path
+
+from glassdome.core import crypto
+from glassdome.core.sensitive import Sensitive
 
 PACKAGE = Path(__file__).resolve().parent.parent / "glassdome"
 
@@ -18,3 +23,14 @@ def compile_package() -> None:
     """Write up-to-date ``.pyc`` files for every module of the package."""
     if not compileall.compile_dir(PACKAGE, quiet=1):
         raise SystemExit(f"could not compile {PACKAGE}")
+
+
+def derive_ms(password: str, rounds: int = 7) -> float:
+    """Median ms of one default-KDF derivation in this (warm) process."""
+    key_file, _ = crypto.new_key_file(Sensitive(password), crypto.DEFAULT_KDF)
+    samples = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        crypto.unlock_key_file(key_file, Sensitive(password))
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples) * 1000
