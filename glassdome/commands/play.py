@@ -176,6 +176,7 @@ def _play(
     no_verify: bool = False,
 ) -> int:
     from glassdome.core.envfile import env_file_path
+    from glassdome.core.names import normalize_name
     from glassdome.playbook.inputs import InputSources, resolve_inputs
     from glassdome.playbook.loader import load_playbook
     from glassdome.playbook.report import HumanReport, JsonReport
@@ -195,8 +196,19 @@ def _play(
     if start_at is not None and start_at not in ids:
         raise UsageError(f"--start-at {start_at!r}: no such step; steps: {', '.join(ids)}")
 
+    pending: dict[str, str | None] = {}  # check mode: what earlier steps would store
+
     def secret(name: str) -> str:
-        value = _secrets_manager().get_secret(name)
+        key = normalize_name(name)
+        if key in pending:
+            value = pending[key]
+            if value is None:
+                raise TemplateFailed(
+                    f"secret({name!r}): an earlier step generates it in a real run only; "
+                    "--check cannot know its value"
+                )
+        else:
+            value = _secrets_manager().get_secret(name)
         if value is None:
             raise TemplateFailed(f"secret({name!r}): not in the store")
         redactor.add(value)
@@ -233,6 +245,7 @@ def _play(
         check_mode=check,
         sources=sources,
         verify=not no_verify,
+        pending=pending,
     )
     if no_verify:
         term.warn("--no-verify: credentials are stored without checking them against the platform")

@@ -85,7 +85,7 @@ class HumanReport:
         # which Rich then keeps apart from the spinner line.
         self._stop_status()
         if self._term.err.is_terminal and step.uses != "ask":  # no spinner over a question
-            title = f"{step.id}: {step.name}" if step.name else step.id
+            title = f"{step.id} - {step.name}" if step.name else step.id
             self._status = self._term.err.status(Text(f"{title} ({step.uses})"))
             self._status.start()
 
@@ -104,7 +104,7 @@ class HumanReport:
         # Built as Text, never markup: messages carry rendered templates and error text.
         line = self._status_text(event)
         line.pad_right(12 - len(line))
-        line.append(f" {event.id}: {event.name} " if event.name else f" {event.id} ")
+        line.append(f" {event.id} - {event.name} " if event.name else f" {event.id} ")
         line.append(f"({event.uses}, {event.duration:.2f}s)", style="dim")
         if event.ignored:
             line.append(" (ignored)", style="dim")

@@ -61,6 +61,14 @@ class StepContext:
     sources: Any = None
     # False with --no-verify: platform steps store credentials without checking them first.
     verify: bool = True
+    # Check mode: the secrets earlier steps would have stored, so later steps and
+    # secret() see them as a real run would (None: a value only a real run generates).
+    pending: dict[str, str | None] = field(default_factory=dict)
+
+    def would_store(self, key: str, value: str | None) -> None:
+        """In check mode, remember that this step would store *key* (*value* if known)."""
+        if self.check_mode:
+            self.pending[key] = value
 
 
 A = TypeVar("A", bound=StepArgs)

@@ -34,9 +34,10 @@ class SecretSet(StepType[SecretSetArgs]):
         key = normalize_name(args.name)
         if not args.value:
             raise StepFailed(f"the value for {key} is empty; nothing to store")
-        stored = ctx.secrets().get_secret(key)
+        stored = ctx.pending[key] if key in ctx.pending else ctx.secrets().get_secret(key)
         if stored == args.value:
             return Plan(False, f"{key} already stored")
+        ctx.would_store(key, args.value)
         return Plan(True, f"{key} will be {'replaced' if stored else 'stored'}")
 
     def apply(self, args: SecretSetArgs, ctx: StepContext, plan: Plan) -> dict[str, Any]:
@@ -55,6 +56,8 @@ class SecretRequire(StepType[_Name]):
     def check(self, args: _Name, ctx: StepContext) -> Plan:
         """Look the name up."""
         key = normalize_name(args.name)
+        if key in ctx.pending:
+            return Plan(False, f"{key} would be stored by an earlier step")
         if ctx.secrets().get_secret(key) is None:
             raise StepFailed(
                 f"the secret {key} is not in the store; set it with `glassdome secrets set {key}`"
@@ -76,8 +79,9 @@ class SecretGenerate(StepType[SecretGenerateArgs]):
     def check(self, args: SecretGenerateArgs, ctx: StepContext) -> Plan:
         """Changed only when the name is absent."""
         key = normalize_name(args.name)
-        if ctx.secrets().get_secret(key) is not None:
+        if key in ctx.pending or ctx.secrets().get_secret(key) is not None:
             return Plan(False, f"{key} already stored")
+        ctx.would_store(key, None)
         return Plan(True, f"{key} will be generated ({args.length} characters)")
 
     def apply(self, args: SecretGenerateArgs, ctx: StepContext, plan: Plan) -> dict[str, Any]:

@@ -174,3 +174,58 @@ def test_check_fails_a_config_value_the_real_run_would_refuse(cli: PlaybookCli, 
     assert real.code == 1, str(real)
     assert step_statuses(real) == [("save", "failed")]
     assert tree(work) == before
+
+
+CHAINED = """\
+name: chained
+inputs:
+  - {name: password, type: secret}
+steps:
+  - id: store
+    uses: secret.set
+    with: {name: lab_password, value: "{{ inputs.password }}"}
+  - id: needs_it
+    uses: secret.require
+    with: {name: lab_password}
+  - id: uses_it
+    uses: message
+    with: {text: "{{ secret('lab_password') | length }} characters"}
+  - id: make_key
+    uses: secret.generate
+    with: {name: lab_key}
+  - id: key_needed
+    uses: secret.require
+    with: {name: lab_key}
+"""
+
+
+def test_check_sees_what_earlier_steps_would_store(cli: PlaybookCli, home: Path, work: Path):
+    """A secret an earlier step would store satisfies secret.require and secret() in --check,
+    as it would in the real run; nothing is written."""
+    cli.write("playbook.yml", CHAINED)
+    result = cli.play("playbook.yml", "--check", GLASSDOME_INPUT_PASSWORD=PASSWORD)
+    assert result.code == 0, str(result)
+    assert step_statuses(result) == [
+        ("store", "changed"),
+        ("needs_it", "ok"),
+        ("uses_it", "ok"),
+        ("make_key", "changed"),
+        ("key_needed", "ok"),
+    ]
+    assert step_messages(result)["uses_it"] == f"{len(PASSWORD)} characters"
+    assert not home.exists()
+    real = cli.play("playbook.yml", GLASSDOME_INPUT_PASSWORD=PASSWORD)
+    assert step_statuses(real) == step_statuses(result)
+    assert stored(home)["lab_password"] == PASSWORD
+
+
+def test_check_says_why_a_value_generated_by_an_earlier_step_cannot_be_read(cli: PlaybookCli):
+    cli.write(
+        "playbook.yml",
+        "name: p\nsteps:\n  - {id: make, uses: secret.generate, with: {name: k}}\n"
+        "  - {id: show, uses: message, with: {text: \"{{ secret('k') }}\"}}\n",
+    )
+    result = cli.play("playbook.yml", "--check")
+    assert result.code == 1, str(result)
+    assert step_statuses(result) == [("make", "changed"), ("show", "failed")]
+    assert "generates it in a real run only" in step_messages(result)["show"]

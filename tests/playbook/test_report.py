@@ -86,7 +86,7 @@ def test_a_step_name_is_shown_in_its_line_in_the_recap_and_in_json():
     report.step_done(EVENTS[1])
     report.finish(Recap(events=[named, EVENTS[1]]))
     text = out.getvalue()
-    assert "changed      store_token: Store the API token (secret.set, 0.00s)" in text
+    assert "changed      store_token - Store the API token (secret.set, 0.00s)" in text
     rows = _recap_rows(text)
     assert [cell.strip() for cell in rows[0].strip("│").split("│")][:2] == [
         "store_token",
