@@ -11,189 +11,36 @@ Every write is a check-and-set on the version this backend last read (or
 "absent" for a name it never read), so two operators updating one secret get
 `SecretConflict`, never a silent overwrite. An expired or revoked token is
 replaced once by a new AppRole login, or reported; requests never loop.
+
+The settings are read by `glassdome.backends.vault_config`; the client, its
+login and the translation of failures into glassdome errors live in
+`glassdome.backends.vault_session`. This module holds the KV v2 layout.
 """
 
 from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from typing import Any
 
 from glassdome.backends.base import Availability, BackendContext
+from glassdome.backends.vault_config import ENV_MOUNT, VaultConfig
+from glassdome.backends.vault_session import (
+    INSTALL_HINT,
+    VaultSession,
+    _CasMismatch,
+    _Denied,
+    _hvac,
+)
 from glassdome.core.names import NAME_RULE
-from glassdome.errors import BackendUnavailable, SecretConflict, SecretStoreError
+from glassdome.errors import SecretConflict, SecretStoreError
 
 __all__ = ["FIELD", "INSTALL_HINT", "VaultBackend", "VaultConfig"]
 
 FIELD = "value"
-INSTALL_HINT = "pip install 'glassdome[vault]'"
-ENV_ADDR = "VAULT_ADDR"
-ENV_TOKEN = "VAULT_TOKEN"  # noqa: S105 - the variable's name, not a token
-ENV_ROLE_ID = "VAULT_ROLE_ID"
-ENV_SECRET_ID = "VAULT_SECRET_ID"  # noqa: S105 - the variable's name
-ENV_CACERT = "VAULT_CACERT"
-ENV_CLIENT_CERT = "VAULT_CLIENT_CERT"
-ENV_CLIENT_KEY = "VAULT_CLIENT_KEY"
-ENV_NAMESPACE = "VAULT_NAMESPACE"
-ENV_MOUNT = "GLASSDOME_VAULT_MOUNT"
-ENV_PREFIX = "GLASSDOME_VAULT_PREFIX"
-ENV_TIMEOUT = "GLASSDOME_VAULT_TIMEOUT"
-ENV_APPROLE_MOUNT = "GLASSDOME_VAULT_APPROLE_MOUNT"
-DEFAULT_MOUNT = "secret"
-DEFAULT_PREFIX = "glassdome"
-DEFAULT_TIMEOUT = 5.0
-TOKEN_FILE = ".vault-token"  # noqa: S105 - where `bao login` / `vault login` keep the token
 
 _NAME = re.compile(NAME_RULE)
-_SEGMENTS = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*")
-_ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
-_T = TypeVar("_T")
-
-
-class _CasMismatch(Exception):
-    """The version a write was conditioned on is no longer the current one."""
-
-
-class _Denied(SecretStoreError):
-    """A valid token whose policies do not allow the request."""
-
-
-@dataclass(frozen=True, slots=True)
-class VaultConfig:
-    """Where the server is, how to log in, and where glassdome's secrets live there."""
-
-    addr: str
-    mount: str = DEFAULT_MOUNT
-    prefix: str = DEFAULT_PREFIX
-    token: str = field(default="", repr=False)
-    token_origin: str = ""
-    role_id: str = field(default="", repr=False)
-    secret_id: str = field(default="", repr=False)
-    approle_mount: str = "approle"
-    namespace: str = ""
-    cacert: str = ""
-    client_cert: str = ""
-    client_key: str = ""
-    timeout: float = DEFAULT_TIMEOUT
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> VaultConfig:
-        """Read the standard Vault variables and glassdome's own; refuse malformed ones."""
-        raw_timeout = env.get(ENV_TIMEOUT, "")
-        try:
-            timeout = float(raw_timeout) if raw_timeout else DEFAULT_TIMEOUT
-        except ValueError:
-            timeout = -1.0
-        if not timeout > 0:
-            raise BackendUnavailable(
-                f"{ENV_TIMEOUT}={raw_timeout!r} is not a positive number of seconds; set it "
-                "to e.g. 5"
-            )
-        mount = _path_setting(env, ENV_MOUNT, DEFAULT_MOUNT)
-        prefix = _path_setting(env, ENV_PREFIX, DEFAULT_PREFIX)
-        approle_mount = _path_setting(env, ENV_APPROLE_MOUNT, "approle")
-        token, origin = env.get(ENV_TOKEN, "").strip(), ENV_TOKEN
-        if not token:
-            token, origin = _token_file(env)
-        return cls(
-            addr=env.get(ENV_ADDR, "").strip().rstrip("/"),
-            mount=mount,
-            prefix=prefix,
-            token=token,
-            token_origin=origin if token else "",
-            role_id=env.get(ENV_ROLE_ID, "").strip(),
-            secret_id=env.get(ENV_SECRET_ID, "").strip(),
-            approle_mount=approle_mount,
-            namespace=env.get(ENV_NAMESPACE, "").strip(),
-            cacert=env.get(ENV_CACERT, "").strip(),
-            client_cert=env.get(ENV_CLIENT_CERT, "").strip(),
-            client_key=env.get(ENV_CLIENT_KEY, "").strip(),
-            timeout=timeout,
-        )
-
-    @property
-    def approle(self) -> bool:
-        """AppRole is used when a role ID is given (it then beats a token file)."""
-        return bool(self.role_id) and self.token_origin != ENV_TOKEN
-
-    @property
-    def auth(self) -> str:
-        """How this configuration logs in, for messages (never the credential itself)."""
-        if self.approle:
-            return f"AppRole ({ENV_ROLE_ID}, auth/{self.approle_mount})"
-        return f"token from {self.token_origin}" if self.token else "none"
-
-    def path(self, name: str) -> str:
-        """The KV path of *name* below the mount (no ``data/`` or ``metadata/``)."""
-        return f"{self.prefix}/{name}" if self.prefix else name
-
-    def missing(self) -> str | None:
-        """Why this configuration cannot work before any request is made, or None."""
-        if not self.addr:
-            return (
-                f"{ENV_ADDR} is not set; set it to your OpenBao/Vault address, "
-                "e.g. https://vault.example.org:8200"
-            )
-        if not re.match(r"https?://", self.addr):
-            return f"{ENV_ADDR}={self.addr!r} must start with http:// or https://"
-        if self.approle and not self.secret_id:
-            return f"{ENV_ROLE_ID} is set but {ENV_SECRET_ID} is not; AppRole needs both"
-        if not self.token and not self.approle:
-            if self.secret_id:
-                return f"{ENV_SECRET_ID} is set but {ENV_ROLE_ID} is not; AppRole needs both"
-            return (
-                f"no Vault credentials: set {ENV_TOKEN}, or {ENV_ROLE_ID} and {ENV_SECRET_ID} "
-                "for AppRole (or run `bao login`, which writes ~/.vault-token)"
-            )
-        if self.cacert and not Path(self.cacert).is_file():
-            return f"{ENV_CACERT}={self.cacert} is not a file; point it at the server's CA"
-        return None
-
-
-def _path_setting(env: Mapping[str, str], name: str, default: str) -> str:
-    value = env.get(name, "").strip().strip("/") or default
-    if not _SEGMENTS.fullmatch(value):
-        raise BackendUnavailable(
-            f"{name}={value!r} is not a Vault path; use letters, digits, '_', '.', '-' "
-            "and '/' between parts"
-        )
-    return value
-
-
-def _token_file(env: Mapping[str, str]) -> tuple[str, str]:
-    home = env.get("HOME")
-    path = (Path(home) if home else Path.home()) / TOKEN_FILE
-    try:
-        return path.read_text(encoding="utf-8").strip(), f"~/{TOKEN_FILE}"
-    except (OSError, UnicodeDecodeError):
-        return "", ""
-
-
-def _hvac() -> Any:
-    try:
-        import hvac
-    except ImportError:
-        raise BackendUnavailable(
-            f"the vault backend needs hvac, which is not installed: {INSTALL_HINT}"
-        ) from None
-    return hvac
-
-
-def _short_reason(exc: BaseException) -> str:
-    """'connection refused' out of requests' long, nested connection error text."""
-    found = _ERRNO.search(str(exc))
-    if found:
-        return found.group(1).strip().rstrip(".").lower()
-    return type(exc).__name__
-
-
-def _errors(exc: Any) -> str:
-    errors = getattr(exc, "errors", None) or []
-    text = "; ".join(" ".join(str(e).split()) for e in errors) if errors else ""
-    return text or type(exc).__name__
 
 
 class VaultBackend:
@@ -203,12 +50,10 @@ class VaultBackend:
 
     def __init__(self, config: VaultConfig) -> None:
         self.config = config
-        self._client: Any = None
-        self._logged_in = False
-        self._lock = threading.RLock()
+        self._session = VaultSession(config)
+        self._lock = threading.RLock()  # guards _versions; the session locks its own state
         self._versions: dict[str, int] = {}  # the version each name had when last read/written
         self._availability: Availability | None = None
-        self.request_count = 0  # HTTP requests made (for benchmarks and tests)
 
     @classmethod
     def from_context(cls, context: BackendContext) -> VaultBackend:
@@ -222,146 +67,16 @@ class VaultBackend:
             f"auth={c.auth!r})"
         )
 
-    # -- connection and login ------------------------------------------------
+    @property
+    def request_count(self) -> int:
+        """HTTP requests made so far, logins and token checks included."""
+        return self._session.request_count
 
-    def _new_client(self) -> Any:
-        hvac = _hvac()
-        c = self.config
-        cert = (c.client_cert, c.client_key) if c.client_cert and c.client_key else None
-        client = hvac.Client(
-            url=c.addr,
-            token="",  # never None: hvac would read VAULT_TOKEN from os.environ itself
-            verify=c.cacert or True,
-            cert=cert,
-            timeout=c.timeout,
-            namespace=c.namespace or None,
-        )
-
-        def count(response: Any, *args: Any, **kwargs: Any) -> Any:
-            self.request_count += 1
-            return response
-
-        client.adapter.session.hooks["response"].append(count)
-        return client
-
-    def _connected(self) -> Any:
-        """Return a logged-in client, logging in on first use."""
-        with self._lock:
-            if self._client is None:
-                self._client = self._new_client()
-            if not self._logged_in:
-                self._guard("logging in", self._login)
-                self._logged_in = True
-            return self._client
-
-    def _login(self) -> None:
-        hvac = _hvac()
-        c = self.config
-        client = self._client
-        if c.approle:
-            try:
-                client.auth.approle.login(
-                    c.role_id, c.secret_id, mount_point=c.approle_mount, use_token=True
-                )
-            except (hvac.exceptions.InvalidRequest, hvac.exceptions.Forbidden) as exc:
-                raise BackendUnavailable(
-                    f"AppRole login at {c.addr} (auth/{c.approle_mount}) failed: {_errors(exc)}; "
-                    f"check {ENV_ROLE_ID} and {ENV_SECRET_ID} (a secret ID may have expired "
-                    "or used up its uses)"
-                ) from None
-            return
-        client.token = c.token
-        try:
-            client.auth.token.lookup_self()
-        except (hvac.exceptions.Forbidden, hvac.exceptions.Unauthorized):
-            raise self._token_rejected() from None
-
-    def _token_rejected(self) -> BackendUnavailable:
-        c = self.config
-        return BackendUnavailable(
-            f"{c.addr} rejected the token from {c.token_origin}: it has expired, was revoked "
-            f"or is mistyped; get a new one (`bao login`) and set {ENV_TOKEN}"
-        )
-
-    def _token_valid(self) -> bool:
-        hvac = _hvac()
-        try:
-            self._client.auth.token.lookup_self()
-        except (hvac.exceptions.Forbidden, hvac.exceptions.Unauthorized):
-            return False
-        return True
-
-    def _guard(self, doing: str, action: Callable[[], _T], values: Iterable[str] = ()) -> _T:
-        """Run one request; turn transport and server failures into one-line glassdome errors."""
-        import requests
-
-        hvac = _hvac()
-        c = self.config
-        try:
-            return action()
-        except SecretStoreError:
-            raise
-        except requests.exceptions.SSLError as exc:
-            raise BackendUnavailable(
-                f"TLS verification of {c.addr} failed while {doing} ({_short_reason(exc)}); "
-                f"set {ENV_CACERT} to the CA certificate that signed the server's certificate"
-            ) from None
-        except requests.exceptions.Timeout:
-            raise BackendUnavailable(
-                f"{c.addr} did not answer within {c.timeout:g}s while {doing}; check "
-                f"{ENV_ADDR}, or raise {ENV_TIMEOUT}"
-            ) from None
-        except requests.exceptions.ConnectionError as exc:
-            raise BackendUnavailable(
-                f"cannot reach {c.addr}: {_short_reason(exc)} (while {doing}); check {ENV_ADDR} "
-                "and that the server is running"
-            ) from None
-        except (hvac.exceptions.VaultDown, hvac.exceptions.VaultNotInitialized) as exc:
-            raise BackendUnavailable(
-                f"{c.addr} is sealed, uninitialized or in standby ({_errors(exc)}) while "
-                f"{doing}; unseal it or point {ENV_ADDR} at the active node"
-            ) from None
-        except hvac.exceptions.VaultError as exc:
-            if isinstance(exc, hvac.exceptions.InvalidRequest) and "check-and-set" in _errors(exc):
-                raise _CasMismatch from None
-            if isinstance(exc, hvac.exceptions.Forbidden | hvac.exceptions.Unauthorized):
-                raise
-            detail = _errors(exc)
-            for value in values:  # a server message must never carry a value into ours
-                detail = detail.replace(value, "***")
-            raise SecretStoreError(
-                f"{c.addr} refused {doing} ({type(exc).__name__}: {detail})"
-            ) from None
-
-    def _call(
-        self, doing: str, where: str, request: Callable[[Any], _T], values: Iterable[str] = ()
-    ) -> _T:
-        """Run *request* with the logged-in client; on a rejected token log in again, once."""
-        hvac = _hvac()
-        client = self._connected()
-        try:
-            return self._guard(doing, lambda: request(client), values)
-        except (hvac.exceptions.Forbidden, hvac.exceptions.Unauthorized):
-            pass
-        with self._lock:
-            if self._guard("checking the token", self._token_valid):
-                raise self._denied(doing, where)
-            if not self.config.approle:
-                raise self._token_rejected()
-            self._logged_in = False  # the AppRole token expired or was revoked: log in again
-        client = self._connected()
-        try:
-            return self._guard(doing, lambda: request(client), values)
-        except (hvac.exceptions.Forbidden, hvac.exceptions.Unauthorized):
-            raise self._denied(doing, where) from None
-
-    def _denied(self, doing: str, where: str) -> _Denied:
-        c = self.config
-        return _Denied(
-            f"{c.addr} denied {doing} on {where}: the token's policies do not allow it; "
-            f"they need create/read/update on {c.mount}/data/{c.prefix}/* and read/list/delete "
-            f"on {c.mount}/metadata/{c.prefix}/* (see docs/TEAMS.md)"
-        )
+    @property
+    def _client(self) -> Any:
+        # The hvac client in use (None before the first request), so a caller can see
+        # which token it holds, e.g. after a new AppRole login.
+        return self._session.client
 
     # -- availability --------------------------------------------------------
 
@@ -378,8 +93,8 @@ class VaultBackend:
             problem = c.missing()
             if problem is not None:
                 return Availability(False, problem)
-            self._connected()
-            mount = self._call(
+            self._session.connect()
+            mount = self._session.call(
                 f"reading the {c.mount}/ mount",
                 f"{c.mount}/",
                 lambda client: client.adapter.get(f"/v1/sys/internal/ui/mounts/{c.mount}"),
@@ -419,7 +134,7 @@ class VaultBackend:
             except hvac.exceptions.InvalidPath as exc:
                 return exc  # absent, or its latest version deleted by another tool
 
-        found = self._call(f"reading {name}", f"{c.mount}/data/{path}", read)
+        found = self._session.call(f"reading {name}", f"{c.mount}/data/{path}", read)
         if isinstance(found, Exception):
             metadata = ((getattr(found, "json", None) or {}).get("data") or {}).get("metadata")
             self._remember(name, int(metadata.get("version", 0)) if metadata else 0)
@@ -486,7 +201,7 @@ class VaultBackend:
     def _cas_write(self, name: str, value: str, version: int) -> None:
         c = self.config
         path = c.path(name)
-        written = self._call(
+        written = self._session.call(
             f"storing {name}",
             f"{c.mount}/data/{path}",
             lambda client: client.secrets.kv.v2.create_or_update_secret(
@@ -509,7 +224,7 @@ class VaultBackend:
                 return None
 
         where = f"{c.mount}/metadata/{path}"
-        found = self._call(f"reading the metadata of {name}", where, metadata)
+        found = self._session.call(f"reading the metadata of {name}", where, metadata)
         if found is None:
             self._remember(name, 0)
             return False
@@ -525,7 +240,7 @@ class VaultBackend:
             )
         latest = (data.get("versions") or {}).get(str(current)) or {}
         existed = not latest.get("deletion_time") and not latest.get("destroyed")
-        self._call(
+        self._session.call(
             f"deleting {name}",
             where,
             lambda client: client.secrets.kv.v2.delete_metadata_and_all_versions(
@@ -546,7 +261,7 @@ class VaultBackend:
             except hvac.exceptions.InvalidPath:
                 return None
 
-        found = self._call("listing secrets", f"{c.mount}/metadata/{c.prefix}/", listing)
+        found = self._session.call("listing secrets", f"{c.mount}/metadata/{c.prefix}/", listing)
         keys = ((found or {}).get("data") or {}).get("keys") or []
         return sorted(k for k in keys if isinstance(k, str) and _NAME.fullmatch(k))
 
