@@ -138,7 +138,9 @@ class HumanReport:
         table.add_column("duration", justify="right", no_wrap=True, min_width=len("duration"))
         if recap.events:
             lines = Text("\n")
-            names = [lines.join(Text(event.name or "") for event in recap.events)] if named else []
+            # One line per step: a multi-line name (YAML `|`) must not push the rows apart.
+            one_line = [" ".join((event.name or "").split()) for event in recap.events]
+            names = [lines.join(Text(name) for name in one_line)] if named else []
             table.add_row(
                 lines.join(Text(event.id) for event in recap.events),
                 *names,

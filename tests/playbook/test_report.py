@@ -95,3 +95,18 @@ def test_a_step_name_is_shown_in_its_line_in_the_recap_and_in_json():
     assert [cell.strip() for cell in rows[1].strip("│").split("│")][:2] == ["a", ""]
     assert named.as_json()["name"] == "Store the API token"
     assert "name" not in EVENTS[1].as_json()
+
+
+def test_a_multi_line_step_name_keeps_the_recap_rows_together():
+    events = [
+        StepEvent("first", "message", "ok", 0.0, "", name="Say\nhello\nthere"),
+        StepEvent("second", "assert", "changed", 0.5, ""),
+    ]
+    out = io.StringIO()
+    term = Terminal(stdin=io.StringIO(), stdout=out, stderr=io.StringIO(), env={})
+    HumanReport(term).finish(Recap(events=events))
+    rows = [[c.strip() for c in row.strip("│").split("│")] for row in _recap_rows(out.getvalue())]
+    assert rows == [
+        ["first", "Say hello there", "message", "ok", "0.00s"],
+        ["second", "", "assert", "changed", "0.50s"],
+    ]
