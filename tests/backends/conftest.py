@@ -1,4 +1,10 @@
-"""Fixtures for the OS keyring tests: a real, private gnome-keyring Secret Service."""
+"""Fixtures for the backend tests: a private Secret Service, and the remote servers.
+
+The OS keyring tests get a real, private gnome-keyring Secret Service. The
+remote backends' tests get the session's OpenBao dev server (`openbao`) and
+moto server (`moto`), and a prefix of each test's own on them (`prefix`,
+`token_env`, `aws_env`: see `tests.backends.remote`).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,11 @@ import keyring.core
 import pytest
 
 from glassdome.backends.os_keyring import SERVICE
+from tests.backends.moto_server import moto as moto
+from tests.backends.openbao import openbao as openbao
+from tests.backends.remote import aws_env as aws_env
+from tests.backends.remote import prefix as prefix
+from tests.backends.remote import token_env as token_env
 from tests.secret_service import KEYRING_BACKEND, run_tool, secret_service, stored_items
 
 

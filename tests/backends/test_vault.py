@@ -4,69 +4,57 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import NamedTuple
 
 import pytest
 
-from glassdome.backends.base import BackendContext
 from glassdome.backends.registry import backend_factories
 from glassdome.backends.vault import VaultBackend
-from glassdome.core.master import MasterPasswordSource
 from glassdome.core.secrets import SecretsManager
 from glassdome.errors import BackendUnavailable, SecretConflict, SecretStoreError
-from tests.backends.openbao import OpenBao, shared_openbao, use_vault
+from tests.backends.local_server import GUARD, refused_url, silent_url
+from tests.backends.openbao import OpenBao, use_vault, use_vault_token
+from tests.backends.remote import RemoteEndToEnd, from_environment, why_unavailable
 from tests.conftest import PASSWORD
 
-GUARD = 30.0
 
+class AppRoleLogin(NamedTuple):
+    """An AppRole limited to the test's prefix, and the variables that log in with it."""
 
-@pytest.fixture(scope="module")
-def openbao(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> OpenBao:
-    return shared_openbao(request, tmp_path_factory)
-
-
-@pytest.fixture
-def prefix() -> str:
-    """A prefix of its own for each test, so each starts empty."""
-    return f"t/{uuid.uuid4().hex[:12]}"
+    role: str
+    role_id: str
+    secret_id: str
+    env: dict[str, str]
 
 
 @pytest.fixture
-def token_env(
+def approle_env(
     openbao: OpenBao, prefix: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> dict[str, str]:
-    """VAULT_ADDR and a VAULT_TOKEN whose policy covers only this test's prefix."""
-    token = openbao.token([openbao.policy(prefix)])
-    return use_vault(
+) -> AppRoleLogin:
+    """VAULT_ADDR, and VAULT_ROLE_ID and VAULT_SECRET_ID of a role that may use only the prefix."""
+    role, role_id, secret_id = openbao.approle(prefix)
+    env = use_vault(
         monkeypatch,
         tmp_path,
         VAULT_ADDR=openbao.addr,
-        VAULT_TOKEN=token,
+        VAULT_ROLE_ID=role_id,
+        VAULT_SECRET_ID=secret_id,
         GLASSDOME_VAULT_PREFIX=prefix,
     )
+    return AppRoleLogin(role, role_id, secret_id, env)
 
 
 def backend(env: dict[str, str] | None = None) -> VaultBackend:
-    context = BackendContext(Path("/nonexistent"), env or dict(os.environ), MasterPasswordSource())
-    return VaultBackend.from_context(context)
+    return from_environment(VaultBackend.from_context, env)
 
 
 def vault_manager(home: Path) -> SecretsManager:
     return SecretsManager(home=home, backend="vault")
-
-
-def read_raw(openbao: OpenBao, path: str) -> dict[str, Any]:
-    """What any other KV v2 client sees at secret/data/PATH."""
-    found = openbao.client().secrets.kv.v2.read_secret_version(
-        path=path, mount_point="secret", raise_on_deleted_version=True
-    )
-    return dict(found["data"]["data"])
 
 
 # -- layout: other tools read what glassdome writes, and the other way round --
@@ -76,7 +64,7 @@ def test_a_secret_is_stored_as_value_at_mount_data_prefix_name(
     openbao: OpenBao, token_env: dict[str, str], prefix: str, home: Path
 ) -> None:
     vault_manager(home).set_secret("proxmox_password", "pa55-wörd")
-    assert read_raw(openbao, f"{prefix}/proxmox_password") == {"value": "pa55-wörd"}
+    assert openbao.read_kv(f"{prefix}/proxmox_password") == {"value": "pa55-wörd"}
 
 
 def test_bao_kv_get_shows_what_glassdome_stored_under_the_default_prefix(
@@ -110,9 +98,8 @@ def test_bao_kv_get_shows_what_glassdome_stored_under_the_default_prefix(
 def test_glassdome_reads_what_another_client_wrote(
     openbao: OpenBao, token_env: dict[str, str], prefix: str, home: Path
 ) -> None:
-    kv = openbao.client().secrets.kv.v2
-    kv.create_or_update_secret(path=f"{prefix}/esxi_password", secret={"value": "from-hvac"})
-    kv.create_or_update_secret(path=f"{prefix}/folder/nested", secret={"value": "not ours"})
+    openbao.write_kv(f"{prefix}/esxi_password", value="from-hvac")
+    openbao.write_kv(f"{prefix}/folder/nested", value="not ours")
     manager = vault_manager(home)
     assert manager.get_secret("esxi_password") == "from-hvac"
     assert manager.list_secrets() == ["esxi_password"]  # a sub-folder is not a secret name
@@ -121,9 +108,7 @@ def test_glassdome_reads_what_another_client_wrote(
 def test_a_secret_without_a_value_field_is_an_error_not_a_guess(
     openbao: OpenBao, token_env: dict[str, str], prefix: str, home: Path
 ) -> None:
-    openbao.client().secrets.kv.v2.create_or_update_secret(
-        path=f"{prefix}/odd", secret={"password": "other-tool-layout"}
-    )
+    openbao.write_kv(f"{prefix}/odd", password="other-tool-layout")
     with pytest.raises(SecretStoreError, match="no text field 'value'") as caught:
         vault_manager(home).get_secret("odd")
     assert "other-tool-layout" not in str(caught.value)
@@ -259,40 +244,22 @@ def test_set_many_of_names_never_stored_is_one_request_each(
 
 
 def test_approle_login_works_and_is_described_without_secrets(
-    openbao: OpenBao, prefix: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, home: Path
+    approle_env: AppRoleLogin, home: Path
 ) -> None:
-    _, role_id, secret_id = openbao.approle(prefix)
-    use_vault(
-        monkeypatch,
-        tmp_path,
-        VAULT_ADDR=openbao.addr,
-        VAULT_ROLE_ID=role_id,
-        VAULT_SECRET_ID=secret_id,
-        GLASSDOME_VAULT_PREFIX=prefix,
-    )
     manager = vault_manager(home)
     manager.set_secret("via_approle", "approle-value")
     assert vault_manager(home).get_secret("via_approle") == "approle-value"
     described = manager.describe()
     assert "AppRole" in described.details["auth"]
     shown = repr(manager.backend) + repr(described) + repr(manager.backend.details())
-    assert secret_id not in shown
-    assert role_id not in shown
+    assert approle_env.secret_id not in shown
+    assert approle_env.role_id not in shown
 
 
 def test_a_revoked_approle_token_logs_in_again_once(
-    openbao: OpenBao, prefix: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    openbao: OpenBao, approle_env: AppRoleLogin
 ) -> None:
-    _, role_id, secret_id = openbao.approle(prefix)
-    env = use_vault(
-        monkeypatch,
-        tmp_path,
-        VAULT_ADDR=openbao.addr,
-        VAULT_ROLE_ID=role_id,
-        VAULT_SECRET_ID=secret_id,
-        GLASSDOME_VAULT_PREFIX=prefix,
-    )
-    store = backend({**os.environ, **env})
+    store = backend({**os.environ, **approle_env.env})
     store.set("kept", "value-1")
     first_token = store._client.token
     openbao.revoke(first_token)  # an operator revokes it mid-run
@@ -301,21 +268,12 @@ def test_a_revoked_approle_token_logs_in_again_once(
 
 
 def test_a_revoked_approle_token_whose_login_also_fails_stops_with_one_error(
-    openbao: OpenBao, prefix: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    openbao: OpenBao, approle_env: AppRoleLogin
 ) -> None:
-    role, role_id, secret_id = openbao.approle(prefix)
-    use_vault(
-        monkeypatch,
-        tmp_path,
-        VAULT_ADDR=openbao.addr,
-        VAULT_ROLE_ID=role_id,
-        VAULT_SECRET_ID=secret_id,
-        GLASSDOME_VAULT_PREFIX=prefix,
-    )
     store = backend()
     store.set("kept", "value-1")
     # The secret ID expires (destroyed here), then the token is revoked.
-    openbao.client().auth.approle.destroy_secret_id(role, secret_id)
+    openbao.client().auth.approle.destroy_secret_id(approle_env.role, approle_env.secret_id)
     openbao.revoke(store._client.token)
     before = store.request_count
     with pytest.raises(BackendUnavailable, match=r"AppRole login at .* failed"):
@@ -324,16 +282,9 @@ def test_a_revoked_approle_token_whose_login_also_fails_stops_with_one_error(
 
 
 def test_a_revoked_static_token_is_a_clear_error_not_a_loop(
-    openbao: OpenBao, prefix: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    openbao: OpenBao, token_env: dict[str, str]
 ) -> None:
-    token = openbao.token([openbao.policy(prefix)])
-    use_vault(
-        monkeypatch,
-        tmp_path,
-        VAULT_ADDR=openbao.addr,
-        VAULT_TOKEN=token,
-        GLASSDOME_VAULT_PREFIX=prefix,
-    )
+    token = token_env["VAULT_TOKEN"]
     store = backend()
     store.set("kept", "value-1")
     openbao.revoke(token)
@@ -352,10 +303,9 @@ def test_a_rejected_token_makes_the_backend_unavailable_with_the_reason(
     openbao: OpenBao, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, home: Path
 ) -> None:
     use_vault(monkeypatch, tmp_path, VAULT_ADDR=openbao.addr, VAULT_TOKEN="s.not-a-real-token")
-    state = backend().availability()
-    assert not state.available
-    assert "rejected the token from VAULT_TOKEN" in state.reason
-    assert "not-a-real-token" not in state.reason
+    reason = why_unavailable(backend())
+    assert "rejected the token from VAULT_TOKEN" in reason
+    assert "not-a-real-token" not in reason
     with pytest.raises(BackendUnavailable, match="GLASSDOME_SECRETS_BACKEND=vault was asked for"):
         vault_manager(home).get_secret("anything")
 
@@ -363,14 +313,8 @@ def test_a_rejected_token_makes_the_backend_unavailable_with_the_reason(
 def test_a_token_without_a_policy_for_the_path_is_told_what_to_grant(
     openbao: OpenBao, prefix: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    other = openbao.token([openbao.policy("someone/else")])
-    use_vault(
-        monkeypatch,
-        tmp_path,
-        VAULT_ADDR=openbao.addr,
-        VAULT_TOKEN=other,
-        GLASSDOME_VAULT_PREFIX=prefix,
-    )
+    # A token for another team's prefix, used on this test's prefix.
+    use_vault_token(monkeypatch, tmp_path, openbao, "someone/else", GLASSDOME_VAULT_PREFIX=prefix)
     store = backend()
     assert store.availability().available  # it may use secret/, just not this prefix
     with pytest.raises(SecretStoreError, match=r"denied reading x on secret/data/.*policies"):
@@ -410,37 +354,27 @@ def test_missing_settings_are_named(
     variables: dict[str, str], reason: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     use_vault(monkeypatch, tmp_path, **variables)
-    state = backend().availability()
-    assert not state.available
-    assert reason in state.reason
+    assert reason in why_unavailable(backend())
 
 
 def test_a_refused_connection_names_the_address(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        addr = f"http://127.0.0.1:{probe.getsockname()[1]}"  # closed once the block ends
+    addr = refused_url()
     use_vault(monkeypatch, tmp_path, VAULT_ADDR=addr, VAULT_TOKEN="t")
-    state = backend().availability()
-    assert not state.available
-    assert state.reason.startswith(f"cannot reach {addr}: connection refused")
+    assert why_unavailable(backend()).startswith(f"cannot reach {addr}: connection refused")
 
 
 def test_a_server_that_never_answers_times_out(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every request has a timeout: a listener that never replies is reported, not waited on."""
-    with socket.socket() as silent:
-        silent.bind(("127.0.0.1", 0))
-        silent.listen()
-        addr = f"http://127.0.0.1:{silent.getsockname()[1]}"
+    with silent_url() as addr:
         use_vault(
             monkeypatch, tmp_path, VAULT_ADDR=addr, VAULT_TOKEN="t", GLASSDOME_VAULT_TIMEOUT="0.3"
         )
-        state = backend().availability()
-    assert not state.available
-    assert f"{addr} did not answer within 0.3s" in state.reason
+        reason = why_unavailable(backend())
+    assert f"{addr} did not answer within 0.3s" in reason
 
 
 def test_a_kv_version_1_mount_is_refused(
@@ -456,9 +390,7 @@ def test_a_kv_version_1_mount_is_refused(
         VAULT_TOKEN=openbao.root_token,
         GLASSDOME_VAULT_MOUNT=mount,
     )
-    state = backend().availability()
-    assert not state.available
-    assert "kv version 1 engine; glassdome needs KV version 2" in state.reason
+    assert "kv version 1 engine; glassdome needs KV version 2" in why_unavailable(backend())
 
 
 def test_availability_writes_nothing(
@@ -542,65 +474,22 @@ def test_concurrent_writers_to_one_name_never_lose_an_acknowledged_write(
 
 # -- end to end: settings, the CLI and a playbook with the vault backend selected --
 
-PLAYBOOK = """\
-name: remote-store
-description: Store secrets in whichever backend is selected.
-inputs:
-  - {name: token, prompt: "API token", type: secret}
-steps:
-  - id: store_token
-    uses: secret.set
-    with: {name: demo_token, value: "{{ inputs.token }}"}
-  - id: app_key
-    uses: secret.generate
-    with: {name: app_secret_key, length: 32}
-  - id: need_it
-    uses: secret.require
-    with: {name: app_secret_key}
-"""
 
+class TestVaultEndToEnd(RemoteEndToEnd):
+    """Each test gets its own prefix and a token whose policy allows only that prefix."""
 
-def test_settings_read_secrets_from_vault(
-    openbao: OpenBao,
-    token_env: dict[str, str],
-    prefix: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from glassdome.core.config import Settings
+    backend_name = "vault"
+    prefix_variable = "GLASSDOME_VAULT_PREFIX"
 
-    monkeypatch.setenv("GLASSDOME_SECRETS_BACKEND", "vault")
-    monkeypatch.setenv("GLASSDOME_ENV_FILE", str(tmp_path / "no.env"))
-    openbao.client().secrets.kv.v2.create_or_update_secret(
-        path=f"{prefix}/proxmox_token_value", secret={"value": "token-from-vault"}
-    )
-    settings = Settings()
-    assert settings.proxmox_token_value is not None
-    assert settings.proxmox_token_value.get_secret_value() == "token-from-vault"
-    assert "token-from-vault" not in repr(settings)
+    @pytest.fixture(autouse=True)
+    def _server(self, openbao: OpenBao, token_env: dict[str, str], prefix: str) -> None:
+        self.openbao = openbao
+        self.prefix = prefix
 
+    def put(self, name: str, value: str) -> None:
+        self.openbao.write_kv(f"{self.prefix}/{name}", value=value)
 
-def test_the_cli_and_a_playbook_run_with_the_vault_backend(
-    openbao: OpenBao, token_env: dict[str, str], prefix: str, home: Path, tmp_path: Path
-) -> None:
-    from tests.cli.runner import Cli
-
-    work = tmp_path / "work"
-    work.mkdir()
-    (work / "remote.yml").write_text(PLAYBOOK, encoding="utf-8")
-    cli = Cli(home=home, cwd=work)
-    selected = {"GLASSDOME_SECRETS_BACKEND": "vault", "GLASSDOME_VAULT_PREFIX": prefix}
-
-    cli.set("proxmox_password", "cli-value", **selected)
-    assert cli.get("proxmox_password", **selected) == "cli-value"
-    played = cli("play", "remote.yml", "--no-input", "--set", "token=Tok-12345678", **selected)
-    assert played.code == 0, str(played)
-    assert "Tok-12345678" not in played.out + played.err
-    again = cli("play", "remote.yml", "--no-input", "--set", "token=Tok-12345678", **selected)
-    assert again.code == 0, str(again)
-    assert "changed=0" in again.err + again.out
-
-    assert cli.names(**selected) == ["app_secret_key", "demo_token", "proxmox_password"]
-    assert read_raw(openbao, f"{prefix}/demo_token") == {"value": "Tok-12345678"}
-    assert len(read_raw(openbao, f"{prefix}/app_secret_key")["value"]) == 32
-    assert not (home / "secrets.encrypted").exists()  # nothing went to the file store
+    def read(self, name: str) -> str:
+        found = self.openbao.read_kv(f"{self.prefix}/{name}")
+        assert list(found) == ["value"], "glassdome writes one field, 'value'"
+        return str(found["value"])

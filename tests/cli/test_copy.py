@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-import uuid
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +12,14 @@ import pytest
 from glassdome.commands.copy import copy_secrets
 from glassdome.core.secrets import SecretsManager
 from glassdome.ui.console import Terminal
-from tests.backends.moto_server import Moto, shared_moto, use_aws
-from tests.backends.openbao import OpenBao, shared_openbao, use_vault
+
+# Names imported `as` themselves are fixtures (of tests/backends), used here by name.
+from tests.backends.moto_server import moto as moto
+from tests.backends.openbao import OpenBao
+from tests.backends.openbao import openbao as openbao
+from tests.backends.remote import aws_env as aws_env
+from tests.backends.remote import prefix as prefix
+from tests.backends.remote import token_env as token_env
 from tests.cli.runner import Cli, Result, one_error_line
 
 VALUES = {
@@ -23,24 +29,10 @@ VALUES = {
 }
 
 
-@pytest.fixture(scope="module")
-def openbao(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> OpenBao:
-    return shared_openbao(request, tmp_path_factory)
-
-
 @pytest.fixture
-def prefix() -> str:
-    return f"copy/{uuid.uuid4().hex[:12]}"
-
-
-@pytest.fixture
-def vault(
-    openbao: OpenBao, prefix: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> dict[str, str]:
-    """The variables a run needs to reach this test's part of the server (as its own token)."""
-    token = openbao.token([openbao.policy(prefix)])
-    use_vault(monkeypatch, tmp_path, VAULT_ADDR=openbao.addr, VAULT_TOKEN=token)
-    return {"GLASSDOME_VAULT_PREFIX": prefix}
+def vault(token_env: dict[str, str]) -> dict[str, str]:
+    """What a run needs, beyond VAULT_ADDR and a token of its own, to reach this test's prefix."""
+    return {"GLASSDOME_VAULT_PREFIX": token_env["GLASSDOME_VAULT_PREFIX"]}
 
 
 @pytest.fixture
@@ -59,18 +51,14 @@ def in_vault(openbao: OpenBao, prefix: str) -> dict[str, str]:
         keys = kv.list_secrets(path=prefix, mount_point="secret")["data"]["keys"]
     except hvac.exceptions.InvalidPath:
         return {}
-    return {
-        key: kv.read_secret_version(
-            path=f"{prefix}/{key}", mount_point="secret", raise_on_deleted_version=True
-        )["data"]["data"]["value"]
-        for key in keys
-    }
+    return {key: openbao.read_kv(f"{prefix}/{key}")["value"] for key in keys}
 
 
-def put_in_vault(openbao: OpenBao, prefix: str, name: str, value: str) -> None:
-    openbao.client().secrets.kv.v2.create_or_update_secret(
-        path=f"{prefix}/{name}", secret={"value": value}, mount_point="secret"
-    )
+def copy(
+    cli: Cli, source: str, target: str, *options: str, unset: Iterable[str] = (), **env: str
+) -> Result:
+    """``glassdome secrets copy --from SOURCE --to TARGET OPTIONS`` run by *cli*."""
+    return cli("secrets", "copy", "--from", source, "--to", target, *options, unset=unset, **env)
 
 
 def no_values_in(result: Result) -> None:
@@ -81,7 +69,7 @@ def no_values_in(result: Result) -> None:
 def test_file_to_vault_copies_everything_and_reads_it_back(
     filled: Cli, vault: dict[str, str], openbao: OpenBao, prefix: str
 ) -> None:
-    result = filled("secrets", "copy", "--from", "file", "--to", "vault", **vault)
+    result = copy(filled, "file", "vault", **vault)
     assert result.code == 0, str(result)
     assert "Copied 3, overwritten 0, unchanged 0, conflicts 0" in result.err
     assert "Nothing was deleted from file" in result.err
@@ -89,7 +77,7 @@ def test_file_to_vault_copies_everything_and_reads_it_back(
     assert in_vault(openbao, prefix) == VALUES
     assert filled.names() == sorted(VALUES)  # the source keeps everything
 
-    again = filled("secrets", "copy", "--from", "file", "--to", "vault", **vault)
+    again = copy(filled, "file", "vault", **vault)
     assert again.code == 0, str(again)
     assert "Copied 0, overwritten 0, unchanged 3, conflicts 0" in again.err
 
@@ -97,8 +85,8 @@ def test_file_to_vault_copies_everything_and_reads_it_back(
 def test_a_different_value_in_the_target_is_a_conflict_left_as_it_is(
     filled: Cli, vault: dict[str, str], openbao: OpenBao, prefix: str
 ) -> None:
-    put_in_vault(openbao, prefix, "esxi_password", "someone else's")
-    result = filled("secrets", "copy", "--from", "file", "--to", "vault", **vault)
+    openbao.write_kv(f"{prefix}/esxi_password", value="someone else's")
+    result = copy(filled, "file", "vault", **vault)
     assert result.code == 1, str(result)
     assert "Copied 2, overwritten 0, unchanged 0, conflicts 1" in result.err
     assert "--overwrite replaces" in result.err
@@ -106,7 +94,7 @@ def test_a_different_value_in_the_target_is_a_conflict_left_as_it_is(
     no_values_in(result)
     assert in_vault(openbao, prefix)["esxi_password"] == "someone else's"
 
-    forced = filled("secrets", "copy", "--from", "file", "--to", "vault", "--overwrite", **vault)
+    forced = copy(filled, "file", "vault", "--overwrite", **vault)
     assert forced.code == 0, str(forced)
     assert "Copied 0, overwritten 1, unchanged 2, conflicts 0" in forced.err
     assert in_vault(openbao, prefix) == VALUES
@@ -115,23 +103,11 @@ def test_a_different_value_in_the_target_is_a_conflict_left_as_it_is(
 def test_only_copies_the_named_secrets_and_reports_a_missing_one(
     filled: Cli, vault: dict[str, str], openbao: OpenBao, prefix: str
 ) -> None:
-    result = filled(
-        "secrets", "copy", "--from", "file", "--to", "vault", "--only", "proxmox_password", **vault
-    )
+    result = copy(filled, "file", "vault", "--only", "proxmox_password", **vault)
     assert result.code == 0, str(result)
     assert in_vault(openbao, prefix) == {"proxmox_password": VALUES["proxmox_password"]}
 
-    missing = filled(
-        "secrets",
-        "copy",
-        "--from",
-        "file",
-        "--to",
-        "vault",
-        "--only",
-        "Esxi_Password,not_there",
-        **vault,
-    )
+    missing = copy(filled, "file", "vault", "--only", "Esxi_Password,not_there", **vault)
     assert missing.code == 1, str(missing)
     assert "not_there" in missing.err
     assert "missing 1" in missing.err
@@ -141,7 +117,7 @@ def test_only_copies_the_named_secrets_and_reports_a_missing_one(
 def test_dry_run_writes_nothing(
     filled: Cli, vault: dict[str, str], openbao: OpenBao, prefix: str
 ) -> None:
-    result = filled("secrets", "copy", "--from", "file", "--to", "vault", "--dry-run", **vault)
+    result = copy(filled, "file", "vault", "--dry-run", **vault)
     assert result.code == 0, str(result)
     assert "Dry run: nothing written (3 to copy" in result.err
     assert in_vault(openbao, prefix) == {}
@@ -151,7 +127,7 @@ def test_vault_to_file_through_invoke(
     cli: Cli, vault: dict[str, str], openbao: OpenBao, prefix: str
 ) -> None:
     for name, value in VALUES.items():
-        put_in_vault(openbao, prefix, name, value)
+        openbao.write_kv(f"{prefix}/{name}", value=value)
     result = cli.invoke("secrets.copy", "--from", "vault", "--to", "file", **vault)
     assert result.code == 0, str(result)
     no_values_in(result)
@@ -160,22 +136,14 @@ def test_vault_to_file_through_invoke(
 
 
 def test_the_same_backend_twice_is_a_usage_error(cli: Cli) -> None:
-    result = cli("secrets", "copy", "--from", "file", "--to", "FILE")
+    result = copy(cli, "file", "FILE")
     assert result.code == 2, str(result)
     assert "both" in one_error_line(result)
 
 
 def test_an_unusable_target_is_one_error_line(filled: Cli, tmp_path: Path) -> None:
-    result = filled(
-        "secrets",
-        "copy",
-        "--from",
-        "file",
-        "--to",
-        "vault",
-        unset=("VAULT_ADDR", "VAULT_TOKEN", "VAULT_ROLE_ID"),
-        HOME=str(tmp_path),
-    )
+    unset = ("VAULT_ADDR", "VAULT_TOKEN", "VAULT_ROLE_ID")
+    result = copy(filled, "file", "vault", unset=unset, HOME=str(tmp_path))
     assert result.code == 1, str(result)
     assert "VAULT_ADDR is not set" in one_error_line(result)
 
@@ -183,19 +151,9 @@ def test_an_unusable_target_is_one_error_line(filled: Cli, tmp_path: Path) -> No
 # -- any pair: the file store to AWS Secrets Manager, in process -------------------------
 
 
-@pytest.fixture(scope="module")
-def moto(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Moto:
-    return shared_moto(request, tmp_path_factory)
-
-
 def test_file_to_aws_copies_and_a_second_run_changes_nothing(
-    moto: Moto,
-    home: Path,
-    tmp_path: Path,
-    password_env: str,
-    monkeypatch: pytest.MonkeyPatch,
+    aws_env: dict[str, str], home: Path, password_env: str
 ) -> None:
-    use_aws(monkeypatch, moto, tmp_path, GLASSDOME_AWS_PREFIX=f"copy/{uuid.uuid4().hex[:8]}")
     SecretsManager(home=home, backend="file").set_many(VALUES)
 
     def run(**options: Any) -> tuple[int, str]:
