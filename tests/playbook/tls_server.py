@@ -7,23 +7,17 @@ header at all.
 
 from __future__ import annotations
 
-import hashlib
-import socket
+import socketserver
 import ssl
 import threading
 from pathlib import Path
-from types import TracebackType
 
-import trustme
-
-
-def colon_hex(der: bytes) -> str:
-    """SHA-256 of *der* as ``AB:CD:...`` (computed here, not by the code under test)."""
-    digest = hashlib.sha256(der).hexdigest().upper()
-    return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
+from tests.https_peer import Certificate, HttpsPeer, HttpsServer
+from tests.https_peer import colon_hex as colon_hex  # tests import these two from here
+from tests.https_peer import refused_port as refused_port
 
 
-class TlsServer:
+class TlsServer(HttpsPeer):
     """HTTPS on 127.0.0.1:``port``; answers every complete request with ``status``.
 
     ``received`` holds, per connection that finished its handshake, the bytes
@@ -32,38 +26,14 @@ class TlsServer:
     """
 
     def __init__(self, folder: Path, *, status: int = 200) -> None:
+        super().__init__(Certificate(), _Recorder, name="tls-server")
         self.status = status
-        ca = trustme.CA()
-        cert = ca.issue_cert("127.0.0.1", "localhost")
-        self.ca_file = folder / "test-ca.pem"
-        ca.cert_pem.write_to_path(str(self.ca_file))
-        self.der = ssl.PEM_cert_to_DER_cert(cert.cert_chain_pems[0].bytes().decode("ascii"))
-        self.fingerprint = colon_hex(self.der)
-        self._context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        cert.configure_cert(self._context)
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self._listener.settimeout(0.05)
-        self.port: int = self._listener.getsockname()[1]
+        self.ca_file = self.certificate.write_ca(folder / "test-ca.pem")
+        self.der = self.certificate.der
+        self.fingerprint = self.certificate.fingerprint
         self.received: list[bytes] = []
         self._done = threading.Condition()
         self._finished = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, name="tls-server", daemon=True)
-
-    def __enter__(self) -> TlsServer:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-        self._listener.close()
-        assert not self._thread.is_alive(), "the TLS server thread did not stop"
 
     def wait_for_connections(self, count: int, timeout: float = 10) -> None:
         """Block until *count* connections have been handled (synchronisation, not timing)."""
@@ -75,56 +45,38 @@ class TlsServer:
         """Everything clients sent, decoded (for header checks)."""
         return b"".join(self.received).decode("latin-1")
 
-    def _serve(self) -> None:
-        while not self._stop.is_set():
+    def connection_done(self) -> None:
+        with self._done:
+            self._finished += 1
+            self._done.notify_all()
+
+
+class _Recorder(socketserver.BaseRequestHandler):
+    """Reads up to the end of the request head, records it, answers without a body."""
+
+    server: HttpsServer[TlsServer]
+    request: ssl.SSLSocket
+
+    def handle(self) -> None:
+        tls, owner = self.request, self.server.peer
+        data = b""
+        while b"\r\n\r\n" not in data:
             try:
-                raw, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
+                chunk = tls.recv(65536)
+            except (ssl.SSLError, OSError):
+                break
+            if not chunk:
+                break
+            data += chunk
+        with owner.lock:
+            owner.received.append(data)
+        if b"\r\n\r\n" in data:
+            reason = "OK" if owner.status == 200 else "Status"
+            response = (
+                f"HTTP/1.1 {owner.status} {reason}\r\n"
+                "Content-Length: 0\r\nConnection: close\r\n\r\n"
+            )
+            try:
+                tls.sendall(response.encode("ascii"))
+            except (ssl.SSLError, OSError):
                 return
-            try:
-                self._handle(raw)
-            finally:
-                raw.close()
-                with self._done:
-                    self._finished += 1
-                    self._done.notify_all()
-
-    def _handle(self, raw: socket.socket) -> None:
-        raw.settimeout(10)
-        try:
-            tls = self._context.wrap_socket(raw, server_side=True)
-        except (ssl.SSLError, OSError):
-            return  # the client gave up during the handshake: nothing was sent
-        with tls:
-            data = b""
-            while b"\r\n\r\n" not in data:
-                try:
-                    chunk = tls.recv(65536)
-                except (ssl.SSLError, OSError):
-                    break
-                if not chunk:
-                    break
-                data += chunk
-            self.received.append(data)
-            if b"\r\n\r\n" in data:
-                reason = "OK" if self.status == 200 else "Status"
-                response = (
-                    f"HTTP/1.1 {self.status} {reason}\r\n"
-                    "Content-Length: 0\r\nConnection: close\r\n\r\n"
-                )
-                try:
-                    tls.sendall(response.encode("ascii"))
-                except (ssl.SSLError, OSError):
-                    return
-
-
-def refused_port() -> tuple[socket.socket, int]:
-    """A port on 127.0.0.1 that is bound but not listening: connecting is refused.
-
-    The caller closes the returned socket when done.
-    """
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    return sock, sock.getsockname()[1]

@@ -25,16 +25,13 @@ connections whose TLS handshake failed are counted apart: they sent nothing.
 from __future__ import annotations
 
 import json
-import socket
-import ssl
-import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
-import trustme
+from tests.https_peer import Certificate, HttpsPeer, HttpsServer
+from tests.https_peer import refused_port as refused_port  # tests import it from here
 
 OPENAI_MODELS = ["gpt-4o", "gpt-4o-mini", "text-embedding-3-small"]
 ANTHROPIC_MODELS = ["claude-sonnet-4-20250514", "claude-3-5-haiku-20241022"]
@@ -60,56 +57,20 @@ def openai_quote(key: str) -> str:
     return key if len(key) < 12 else key[:8] + "*" * (len(key) - 12) + key[-4:]
 
 
-class Certificates:
-    """A CA and a server certificate for 127.0.0.1, made for this test run."""
+class Certificates(Certificate):
+    """The certificate the three fakes share; its CA is written to *folder*."""
 
     def __init__(self, folder: Path) -> None:
-        self.ca = trustme.CA()
-        self.server = self.ca.issue_cert("127.0.0.1", "localhost")
-        self.ca_file = folder / "ai-test-ca.pem"
-        self.ca.cert_pem.write_to_path(str(self.ca_file))
-
-    def server_context(self) -> ssl.SSLContext:
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        self.server.configure_cert(context)
-        return context
-
-    @property
-    def der(self) -> bytes:
-        pem = self.server.cert_chain_pems[0].bytes().decode("ascii")
-        return ssl.PEM_cert_to_DER_cert(pem)
-
-
-class _TlsHttpServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, owner: PlatformServer, context: ssl.SSLContext) -> None:
-        self.owner = owner
-        self.context = context
-        super().__init__(("127.0.0.1", 0), _Handler)
-
-    def finish_request(self, request: Any, client_address: Any) -> None:
-        # The handshake runs in the request's own thread: a client that rejects the
-        # certificate is counted and sends nothing.
-        request.settimeout(10)
-        try:
-            tls = self.context.wrap_socket(request, server_side=True)
-        except (ssl.SSLError, OSError):
-            with self.owner.lock:
-                self.owner.failed_handshakes += 1
-            return
-        try:
-            super().finish_request(tls, client_address)
-        finally:
-            tls.close()
+        super().__init__()
+        self.ca_file = self.write_ca(folder / "ai-test-ca.pem")
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: _TlsHttpServer
+    server: HttpsServer[PlatformServer]
     protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:
-        owner = self.server.owner
+        owner = self.server.peer
         seen = Seen("GET", self.path, {k.lower(): v for k, v in self.headers.items()})
         with owner.lock:
             owner.seen.append(seen)
@@ -127,38 +88,13 @@ class _Handler(BaseHTTPRequestHandler):
         """Quiet: tests read `seen`, not a log."""
 
 
-class PlatformServer:
+class PlatformServer(HttpsPeer):
     """Base of the three fakes: serve HTTPS on 127.0.0.1, record, answer."""
 
     def __init__(self, certificates: Certificates, keys: set[str]) -> None:
+        super().__init__(certificates, _Handler, name=type(self).__name__)
         self.keys = set(keys)
-        self.lock = threading.Lock()
         self.seen: list[Seen] = []
-        self.failed_handshakes = 0
-        self._server = _TlsHttpServer(self, certificates.server_context())
-        self.port: int = self._server.server_address[1]
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    def __enter__(self) -> PlatformServer:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=10)
-        assert not self._thread.is_alive(), f"{type(self).__name__} did not stop"
-
-    @property
-    def base(self) -> str:
-        return f"https://127.0.0.1:{self.port}"
 
     def answer(self, seen: Seen) -> tuple[int, Any]:
         raise NotImplementedError
@@ -266,10 +202,3 @@ class MailcowServer(PlatformServer):
             }
             for name, state in MAILCOW_CONTAINERS.items()
         }
-
-
-def refused_port() -> tuple[socket.socket, int]:
-    """A port on 127.0.0.1 that is bound but not listening (connecting is refused)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    return sock, sock.getsockname()[1]

@@ -25,17 +25,15 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import ssl
-import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import trustme
+from tests.https_peer import Certificate, HttpsPeer, HttpsServer
 
 __all__ = ["AzurePeer"]
 
@@ -45,7 +43,7 @@ _SUBSCRIPTION = re.compile(r"^/subscriptions/(?P<id>[^/]+)$")
 
 
 @dataclass
-class AzurePeer:
+class AzurePeer(HttpsPeer):
     """One tenant with one application (service principal) and one subscription."""
 
     tenant_id: str
@@ -55,14 +53,9 @@ class AzurePeer:
     display_name: str = "Lab subscription"
     requests: list[tuple[str, str]] = field(default_factory=list)
     tokens: set[str] = field(default_factory=set)
-    ca: trustme.CA = field(default_factory=trustme.CA)
-    _server: ThreadingHTTPServer | None = None
-    _thread: threading.Thread | None = None
 
-    @property
-    def port(self) -> int:
-        assert self._server is not None, "not started"
-        return int(self._server.server_address[1])
+    def __post_init__(self) -> None:
+        super().__init__(Certificate(), _Handler, name="azure-peer")
 
     @property
     def authority(self) -> str:
@@ -71,29 +64,11 @@ class AzurePeer:
 
     @property
     def arm_endpoint(self) -> str:
-        return f"https://127.0.0.1:{self.port}"
+        return self.base
 
     def write_ca(self, path: Path) -> Path:
         """The CA certificate (PEM) a client must trust to talk to this server."""
-        self.ca.cert_pem.write_to_path(str(path))
-        return path
-
-    def start(self) -> AzurePeer:
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        self.ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
-        server = _TlsServer(("127.0.0.1", 0), _Handler, context=context, peer=self)
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="azure-peer", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        self._server = self._thread = None
+        return self.certificate.write_ca(path)
 
     def paths(self) -> list[str]:
         """The paths requested so far, without query strings."""
@@ -107,39 +82,12 @@ class AzurePeer:
         )
 
 
-class _TlsServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, address: Any, handler: Any, *, context: ssl.SSLContext, peer: AzurePeer):
-        super().__init__(address, handler)
-        self.context = context
-        self.peer = peer
-        self.handshake_errors: list[str] = []
-
-    def finish_request(self, request: Any, client_address: Any) -> None:
-        # The handshake runs here, in the request's own thread, so a client that
-        # rejects the certificate (or stalls) never blocks the accept loop.
-        request.settimeout(10)
-        try:
-            tls = self.context.wrap_socket(request, server_side=True)
-        except (ssl.SSLError, OSError) as exc:
-            self.handshake_errors.append(str(exc))
-            return
-        try:
-            self.RequestHandlerClass(tls, client_address, self)
-        finally:
-            tls.close()  # the wrapper owns the socket now; shutdown_request closes only the husk
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Client hang-ups are part of the tests; keep stderr quiet."""
-
-
 def _timestamp() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: _TlsServer
+    server: HttpsServer[AzurePeer]
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: Any) -> None:

@@ -16,25 +16,20 @@ what was and was not sent. The certificate is made per run with trustme.
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import hmac
 import json
 import secrets
-import socket
-import ssl
 import struct
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-import trustme
+from tests.https_peer import Certificate, HttpsPeer, HttpsServer
 
 PREFIX = "/api2/json"
 VERSION = {"version": "8.2.4", "release": "8.2", "repoid": "faa83925c9641325"}
@@ -80,12 +75,6 @@ def totp(secret: bytes, at: float | None = None, step: int = 30) -> str:
     offset = digest[-1] & 0x0F
     code = (struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF) % 1_000_000
     return f"{code:06d}"
-
-
-def colon_hex(der: bytes) -> str:
-    """SHA-256 of *der* as ``AB:CD:...`` (computed here, not by the code under test)."""
-    digest = hashlib.sha256(der).hexdigest().upper()
-    return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
 
 
 class ApiError(Exception):
@@ -179,7 +168,7 @@ def _below(path: str, parent: str) -> bool:
     return parent == "/" or path.startswith(parent.rstrip("/") + "/")
 
 
-class PveServer:
+class PveServer(HttpsPeer):
     """The API on ``https://127.0.0.1:<port>/api2/json``; a context manager that stops it.
 
     ``state`` holds users (``root@pam`` with ``password``), tokens, ACLs, nodes and VMs;
@@ -188,14 +177,9 @@ class PveServer:
     """
 
     def __init__(self, folder: Path, *, password: str, nodes: tuple[str, ...] = ("pve1",)) -> None:
-        ca = trustme.CA()
-        cert = ca.issue_cert("127.0.0.1", "localhost")
-        self.ca_file = folder / "pve-ca.pem"
-        ca.cert_pem.write_to_path(str(self.ca_file))
-        der = ssl.PEM_cert_to_DER_cert(cert.cert_chain_pems[0].bytes().decode("ascii"))
-        self.fingerprint = colon_hex(der)
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        cert.configure_cert(context)
+        super().__init__(Certificate(), _Handler, name="pve")
+        self.ca_file = self.certificate.write_ca(folder / "pve-ca.pem")
+        self.fingerprint = self.certificate.fingerprint
         self.state = PveState(users={"root@pam": User(password)})
         for index, node in enumerate(nodes):
             self.state.nodes.append({"node": node, "status": "online", "type": "node"})
@@ -204,28 +188,6 @@ class PveServer:
                 {"vmid": 100 + index, "name": f"web-{node}", "status": "running"},
             ]
         self.requests: list[Recorded] = []
-        self.lock = threading.Lock()
-        self._httpd = _HttpServer(self, context)
-        self.port: int = self._httpd.server_address[1]
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, args=(0.05,), name="pve", daemon=True
-        )
-
-    def __enter__(self) -> PveServer:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._httpd.close_connections()
-        self._thread.join(timeout=10)
-        assert not self._thread.is_alive(), "the PVE server thread did not stop"
 
     def calls(self) -> list[tuple[str, str]]:
         """``(method, path)`` of every request so far."""
@@ -240,48 +202,9 @@ class PveServer:
             )
 
 
-class _HttpServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, owner: PveServer, context: ssl.SSLContext) -> None:
-        self.owner = owner
-        self.context = context
-        self._open: set[socket.socket] = set()
-        self._open_lock = threading.Lock()
-        super().__init__(("127.0.0.1", 0), _Handler)
-
-    def finish_request(self, request: Any, client_address: Any) -> None:
-        # The handshake happens here, in the connection's own thread.
-        request.settimeout(10)
-        # Headers and body go out in separate writes: without this, Nagle and delayed ACKs
-        # add 40 ms to every answer.
-        request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        try:
-            tls = self.context.wrap_socket(request, server_side=True)
-        except (ssl.SSLError, OSError):
-            return  # the client rejected the certificate: nothing was sent
-        with self._open_lock:
-            self._open.add(tls)
-        try:
-            _Handler(tls, client_address, self)
-        finally:
-            with self._open_lock:
-                self._open.discard(tls)
-            tls.close()
-
-    def close_connections(self) -> None:
-        with self._open_lock:
-            for sock in list(self._open):
-                with contextlib.suppress(OSError):  # the client may be gone already
-                    sock.shutdown(socket.SHUT_RDWR)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that went away mid-request is not an error worth printing."""
-
-
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: _HttpServer
+    server: HttpsServer[PveServer]
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: requests are recorded, not logged."""
@@ -299,7 +222,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve("DELETE")
 
     def _serve(self, method: str) -> None:
-        owner = self.server.owner
+        owner = self.server.peer
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length).decode("utf-8") if length else ""
         parts = urlsplit(self.path)
