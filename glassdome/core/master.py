@@ -30,8 +30,10 @@ def rich_ask(prompt: str) -> str:
     """Ask for a hidden value with Rich, on stderr so stdout stays clean for scripts."""
     from rich.console import Console
     from rich.prompt import Prompt
+    from rich.text import Text
 
-    return Prompt.ask(prompt, password=True, console=Console(stderr=True))
+    # As text: Rich would read markup and emoji codes in a prompt string.
+    return Prompt.ask(Text(prompt, style="prompt"), password=True, console=Console(stderr=True))
 
 
 def _truthy(value: str | None) -> bool:

@@ -82,11 +82,15 @@ class Terminal:
     def ask_secret(self, prompt: str) -> str:
         """Ask for a hidden value on the terminal."""
         from rich.prompt import Prompt
+        from rich.text import Text
 
-        return Prompt.ask(prompt, password=True, console=self.err)
+        # As text, not markup: Rich would read emoji codes in it whatever the console says.
+        return Prompt.ask(Text(prompt, style="prompt"), password=True, console=self.err)
 
     def confirm(self, prompt: str, *, default: bool = False) -> bool:
         """Ask a yes/no question on the terminal."""
         from rich.prompt import Confirm
+        from rich.text import Text
 
-        return Confirm.ask(prompt, console=self.err, default=default, stream=self.stdin)
+        question = Text.from_markup(prompt, style="prompt", emoji=False)
+        return Confirm.ask(question, console=self.err, default=default, stream=self.stdin)

@@ -8,6 +8,7 @@ from typing import Any, TextIO
 from rich.console import Console
 from rich.markup import escape
 from rich.prompt import InvalidResponse, PromptBase
+from rich.text import Text
 
 __all__ = ["ValidatedPrompt"]
 
@@ -30,7 +31,10 @@ class ValidatedPrompt(PromptBase[Any]):
         password: bool = False,
         choices: list[str] | None = None,
     ) -> None:
-        super().__init__(prompt, console=console, password=password, choices=choices)
+        # Rich reads a prompt string as markup *with* emoji codes, whatever the console
+        # says: a fingerprint's ":CD:" would show as a disc. Markup yes, emoji codes no.
+        text = Text.from_markup(prompt, style="prompt", emoji=False)
+        super().__init__(text, console=console, password=password, choices=choices)
         self._validate = validate
 
     def check_choice(self, value: str) -> bool:

@@ -456,3 +456,20 @@ def test_prompt_reasons_are_shown_literally_not_as_rich_markup():
     value, transcript = ask("Name", "str", "X\nab\n", validate={"regex": "[a-z]+"})
     assert value == "ab"
     assert transcript == "Name: must match [a-z]+\nName: "
+
+
+def test_a_fingerprint_in_a_prompt_is_shown_as_it_is_never_as_emoji():
+    """Rich turns ":CD:" into a disc in markup unless told not to; a fingerprint has such pairs."""
+    fingerprint = "AB:CD:1F:2B:3C"
+    value, transcript = ask(f"Trust [b]{fingerprint}[/b]?", "str", "yes\n")
+    assert value == "yes"
+    assert transcript == f"Trust {fingerprint}?: "
+
+
+def test_a_confirmation_shows_a_fingerprint_as_it_is():
+    from glassdome.ui.console import Terminal
+
+    err = io.StringIO()
+    term = Terminal(stdin=io.StringIO("y\n"), stdout=io.StringIO(), stderr=err, env={})
+    assert term.confirm("Trust [b]AB:CD:1F[/b]?") is True
+    assert "Trust AB:CD:1F? [y/n] (n): " in err.getvalue()
