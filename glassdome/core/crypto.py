@@ -13,7 +13,6 @@ import base64
 import binascii
 import json
 import os
-import secrets as _random
 from typing import Any, NamedTuple
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -164,7 +163,7 @@ def new_key_file(password: SecretText, params: KdfParams) -> tuple[KeyFile, Unlo
     """Create a fresh random data key and wrap it under *password*."""
     check_new_password(password)
     check_kdf(params)
-    key_id = _random.token_hex(16)
+    key_id = os.urandom(16).hex()  # what secrets.token_hex does, without importing hmac
     salt = os.urandom(_SALT_BYTES)
     data_key = Fernet.generate_key()
     wrapped = _derive_kek(password, salt, params, key_id).encrypt(data_key)
