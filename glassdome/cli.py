@@ -281,7 +281,7 @@ def run() -> None:
     # A command is a short process that allocates heavily while it imports (pydantic
     # builds validators, Rich its styles) and makes little cyclic garbage: collecting
     # every 700 allocations costs it ~10 ms for nothing. Cycles are still collected.
-    gc.set_threshold(50_000, 20, 20)
+    gc.set_threshold(50_000)
     code = main()
     # Everything is written by now. Freezing spares the interpreter's final collection
     # over every live object (tens of ms with pydantic loaded); memory goes back to the
