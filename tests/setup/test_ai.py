@@ -21,11 +21,11 @@ from urllib.parse import quote, quote_plus
 import pytest
 
 from glassdome.core.envfile import read_values
-from glassdome.core.secrets import SecretsManager
 from glassdome.steps.ai import base_url, scrub
 from glassdome.steps.net import format_fingerprint
-from tests.cli.runner import Cli, Result, finish
-from tests.conftest import REPO, subprocess_env
+from tests.cli.runner import Result, finish
+from tests.playbook import support as playbook
+from tests.playbook.support import step_messages
 from tests.setup.peers.ai_servers import (
     ANTHROPIC_MODELS,
     OPENAI_MODELS,
@@ -37,8 +37,8 @@ from tests.setup.peers.ai_servers import (
     openai_quote,
     refused_port,
 )
+from tests.setup.support import WizardCli, statuses, work_folder
 
-PLAYBOOK = str(REPO / "playbooks" / "setup" / "ai.yml")
 ENV_BEFORE = (
     "# lab settings, kept as they are\n"
     "PROXMOX_HOST=pve.lab.example  # the main node\n"
@@ -113,49 +113,16 @@ def lab(tmp_path: Path) -> Iterator[Lab]:
 
 @pytest.fixture
 def work(tmp_path: Path) -> Path:
-    folder = tmp_path / "work"
-    folder.mkdir()
-    (folder / ".env").write_bytes(ENV_BEFORE.encode("utf-8"))
-    return folder
+    return work_folder(tmp_path, ENV_BEFORE)
 
 
 @pytest.fixture
-def cli(home: Path, work: Path) -> Cli:
-    return Cli(home, work)
+def cli(home: Path, work: Path) -> WizardCli:
+    return WizardCli(home, work, wizard="ai")
 
 
-def _store(home: Path) -> dict[str, str]:
-    """Every secret in the file store, read the way the wizard's process reads it."""
-    if not home.exists():
-        return {}
-    manager = SecretsManager(home, "file", env=subprocess_env(home))
-    return {name: manager.get_secret(name) or "" for name in manager.list_secrets()}
-
-
-def _seed(home: Path) -> None:
-    SecretsManager(home, "file", env=subprocess_env(home)).set_many(BEFORE)
-
-
-def _write_answers(folder: Path, values: dict[str, Any]) -> str:
-    path = folder / "answers.yml"
-    path.write_text(json.dumps(values), encoding="utf-8")  # JSON is YAML
-    return str(path)
-
-
-def _play(cli: Cli, answers: dict[str, Any], *args: str, **env: str) -> Result:
-    return cli("play", PLAYBOOK, "--answers", _write_answers(cli.cwd, answers), *args, **env)
-
-
-def _events(result: Result) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in result.out.splitlines()]
-
-
-def _statuses(result: Result) -> dict[str, str]:
-    return {e["id"]: e["status"] for e in _events(result) if e["event"] == "step"}
-
-
-def _messages(result: Result) -> dict[str, str]:
-    return {e["id"]: e["message"] for e in _events(result) if e["event"] == "step"}
+def _play(cli: WizardCli, answers: dict[str, Any], *args: str, **env: str) -> Result:
+    return cli.play("--answers", str(cli.write_answers(answers)), *args, **env)
 
 
 def _without(text: str, keys: tuple[str, ...]) -> str:
@@ -191,17 +158,17 @@ def _headers(seen: list[Seen], name: str) -> list[str]:
 
 
 def test_answers_file_run_verifies_stores_keeps_env_and_a_second_run_changes_nothing(
-    lab: Lab, cli: Cli, home: Path, work: Path
+    lab: Lab, cli: WizardCli, home: Path, work: Path
 ) -> None:
     """Non-interactive (answers file + GLASSDOME_INPUT_*), then again via invoke: all ok."""
     answers = lab.answers(anthropic_api_key=lab.anthropic_key, mail_api=lab.mail_key)
     env = {"GLASSDOME_INPUT_OPENAI_API_KEY": lab.openai_key}
     first = _play(cli, answers, "--no-input", "--json", **env)
     assert first.code == 0, str(first)
-    assert set(_statuses(first).values()) == {"changed", "ok"}, str(first)
-    assert _statuses(first)["openai_key"] == "changed"
+    assert set(statuses(first).values()) == {"changed", "ok"}, str(first)
+    assert statuses(first)["openai_key"] == "changed"
 
-    stored = _store(home)
+    stored = playbook.stored(home)
     assert stored.keys() == {"openai_api_key", "anthropic_api_key", "mail_api", "secret_key"}
     assert stored["openai_api_key"] == lab.openai_key
     assert stored["anthropic_api_key"] == lab.anthropic_key
@@ -230,18 +197,18 @@ def test_answers_file_run_verifies_stores_keeps_env_and_a_second_run_changes_not
     assert _headers(lab.anthropic.seen, "anthropic-version") == ["2023-06-01"]
     assert [s.path for s in lab.mailcow.seen] == ["/api/v1/get/status/containers"]
     assert _headers(lab.mailcow.seen, "x-api-key") == [lab.mail_key]
-    messages = _messages(first)
+    messages = step_messages(first)
     assert f"{len(OPENAI_MODELS)} models" in messages["openai_key"]
     assert ANTHROPIC_MODELS[0] in messages["anthropic_key"]
     assert "3 of 4 containers running" in messages["mail_key"]
     assert format_fingerprint(lab.certs.der) in messages["mail_cert"]  # shown, for pinning
 
     second = cli.invoke(
-        "setup.ai", "--answers", _write_answers(work, answers), "--no-input", "--json", **env
+        "setup.ai", "--answers", str(cli.write_answers(answers)), "--no-input", "--json", **env
     )
     assert second.code == 0, str(second)
-    assert set(_statuses(second).values()) == {"ok"}, str(second)
-    assert _store(home) == stored
+    assert set(statuses(second).values()) == {"ok"}, str(second)
+    assert playbook.stored(home) == stored
     assert _env(work) == after
     assert len(lab.openai.seen) == 2  # a stored key is still verified on every run
     _assert_no_secret(
@@ -250,11 +217,11 @@ def test_answers_file_run_verifies_stores_keeps_env_and_a_second_run_changes_not
 
 
 def test_terminal_run_typing_the_answers_pins_the_mailcow_fingerprint(
-    lab: Lab, cli: Cli, home: Path, work: Path
+    lab: Lab, cli: WizardCli, home: Path, work: Path
 ) -> None:
     """Through a pseudo-terminal: hidden keys, defaults, a choice, and a pinned certificate."""
     fingerprint = format_fingerprint(lab.certs.der)
-    child = cli.spawn_glassdome("play", PLAYBOOK)
+    child = cli.spawn_play()
     try:
         child.expect("Set up the OpenAI API key")
         child.sendline("yes")
@@ -284,7 +251,7 @@ def test_terminal_run_typing_the_answers_pins_the_mailcow_fingerprint(
     finally:
         child.close(force=True)
     assert code == 0, transcript
-    stored = _store(home)
+    stored = playbook.stored(home)
     assert stored.keys() == {"openai_api_key", "mail_api", "secret_key"}
     assert stored["mail_api"] == lab.mail_key
     values = read_values(work / ".env")
@@ -296,7 +263,7 @@ def test_terminal_run_typing_the_answers_pins_the_mailcow_fingerprint(
 
 
 def test_a_partial_answers_file_sets_up_only_what_it_names(
-    lab: Lab, cli: Cli, home: Path, work: Path
+    lab: Lab, cli: WizardCli, home: Path, work: Path
 ) -> None:
     """Only Anthropic answered: the rest is skipped, asks nothing, and touches nothing."""
     answers = {"setup_anthropic": True, "anthropic_base_url": lab.anthropic.base}
@@ -305,12 +272,12 @@ def test_a_partial_answers_file_sets_up_only_what_it_names(
         cli, answers, "--no-input", "--json", GLASSDOME_INPUT_ANTHROPIC_API_KEY=lab.anthropic_key
     )
     assert result.code == 0, str(result)
-    statuses = _statuses(result)
-    assert statuses["anthropic_key"] == "changed"
-    assert {statuses[s] for s in ("openai_key", "mail_cert", "mail_key", "mail_settings")} == {
+    steps = statuses(result)
+    assert steps["anthropic_key"] == "changed"
+    assert {steps[s] for s in ("openai_key", "mail_cert", "mail_key", "mail_settings")} == {
         "skipped"
     }
-    assert _store(home).keys() == {"anthropic_api_key", "secret_key"}
+    assert playbook.stored(home).keys() == {"anthropic_api_key", "secret_key"}
     assert lab.openai.seen == []
     assert lab.mailcow.seen == []
     assert _without(_env(work), ("ANTHROPIC_BASE_URL", "ANTHROPIC_CA_FILE")) == ENV_BEFORE
@@ -326,10 +293,10 @@ REJECTIONS = {
 
 @pytest.mark.parametrize("case", list(REJECTIONS))
 def test_a_rejected_key_stores_nothing_and_says_why_in_one_line(
-    case: str, lab: Lab, cli: Cli, home: Path, work: Path
+    case: str, lab: Lab, cli: WizardCli, home: Path, work: Path
 ) -> None:
     """Exit 1, the platform's reason on one line, the store and .env exactly as before."""
-    _seed(home)
+    playbook.seed(home, BEFORE)
     wrong = {
         "openai": "sk-proj-" + secrets.token_urlsafe(30) + "Zq9X",
         "anthropic": "sk-ant-api03-" + secrets.token_urlsafe(40),
@@ -358,7 +325,7 @@ def test_a_rejected_key_stores_nothing_and_says_why_in_one_line(
     assert failed[0].split()[1] == step
     assert reason in failed[0], str(result)
     assert "Traceback" not in result.out + result.err
-    assert _store(home) == BEFORE
+    assert playbook.stored(home) == BEFORE
     assert _env(work) == ENV_BEFORE
     output = result.out + result.err
     _assert_no_secret(output, *keys.values())
@@ -369,7 +336,7 @@ def test_a_rejected_key_stores_nothing_and_says_why_in_one_line(
         assert "Zq9X" not in output
 
 
-def test_tls_trust_failures_say_why_and_send_no_key(lab: Lab, cli: Cli, home: Path) -> None:
+def test_tls_trust_failures_say_why_and_send_no_key(lab: Lab, cli: WizardCli, home: Path) -> None:
     """Untrusted CA, a wrong pin, public CAs for a private server: one line, nothing sent."""
     cases = [
         (
@@ -399,29 +366,33 @@ def test_tls_trust_failures_say_why_and_send_no_key(lab: Lab, cli: Cli, home: Pa
             GLASSDOME_INPUT_OPENAI_API_KEY=lab.openai_key,
         )
         assert result.code == 1, str(result)
-        assert _statuses(result)[step] == "failed"
-        message = _messages(result)[step]
+        assert statuses(result)[step] == "failed"
+        message = step_messages(result)[step]
         assert reason in message, message
         assert "\n" not in message
         _assert_no_secret(result.out + result.err, lab.mail_key, lab.openai_key)
     assert lab.mailcow.seen == []  # no request, no header, no key
     assert lab.openai.seen == []
     assert lab.mailcow.failed_handshakes >= 1  # the untrusted CA: refused in the handshake
-    assert _store(home) == {}
+    assert playbook.stored(home) == {}
 
 
-def test_insecure_tls_warns_and_records_it(lab: Lab, cli: Cli, home: Path, work: Path) -> None:
+def test_insecure_tls_warns_and_records_it(
+    lab: Lab, cli: WizardCli, home: Path, work: Path
+) -> None:
     """tls: insecure is an explicit choice: it works, warns, and .env says MAIL_VERIFY_SSL=false."""
     answers = lab.answers(setup_openai=False, setup_anthropic=False, mail_tls="insecure")
     answers.pop("mail_ca_file")
     result = _play(cli, answers, "--no-input", GLASSDOME_INPUT_MAIL_API=lab.mail_key)
     assert result.code == 0, str(result)
     assert "TLS certificate checks are OFF" in result.err
-    assert _store(home)["mail_api"] == lab.mail_key
+    assert playbook.stored(home)["mail_api"] == lab.mail_key
     assert read_values(work / ".env")["MAIL_VERIFY_SSL"] == "false"
 
 
-def test_no_verify_stores_without_contacting_the_platform(lab: Lab, cli: Cli, home: Path) -> None:
+def test_no_verify_stores_without_contacting_the_platform(
+    lab: Lab, cli: WizardCli, home: Path
+) -> None:
     """--no-verify: the engine warns, the key is stored, the server sees no request."""
     answers = lab.answers(setup_anthropic=False, setup_mail=False)
     result = _play(
@@ -429,12 +400,12 @@ def test_no_verify_stores_without_contacting_the_platform(lab: Lab, cli: Cli, ho
     )
     assert result.code == 0, str(result)
     assert "--no-verify" in result.err
-    assert _store(home)["openai_api_key"] == "sk-unchecked-1"
+    assert playbook.stored(home)["openai_api_key"] == "sk-unchecked-1"
     assert lab.openai.seen == []
 
 
 def test_check_mode_verifies_but_stores_and_writes_nothing(
-    lab: Lab, cli: Cli, home: Path, work: Path
+    lab: Lab, cli: WizardCli, home: Path, work: Path
 ) -> None:
     """--check asks the platforms (read-only) and reports what would change."""
     answers = lab.answers(anthropic_api_key=lab.anthropic_key, mail_api=lab.mail_key)
@@ -443,12 +414,12 @@ def test_check_mode_verifies_but_stores_and_writes_nothing(
     )
     assert result.code == 0, str(result)
     assert "would change" in result.out
-    assert _store(home) == {}
+    assert playbook.stored(home) == {}
     assert _env(work) == ENV_BEFORE
     assert len(lab.openai.seen) == len(lab.anthropic.seen) == len(lab.mailcow.seen) == 1
 
 
-def test_a_server_that_is_not_there_is_one_line(lab: Lab, cli: Cli, home: Path) -> None:
+def test_a_server_that_is_not_there_is_one_line(lab: Lab, cli: WizardCli, home: Path) -> None:
     """Connection refused names the address; nothing is stored."""
     sock, port = refused_port()
     try:
@@ -461,10 +432,10 @@ def test_a_server_that_is_not_there_is_one_line(lab: Lab, cli: Cli, home: Path) 
     finally:
         sock.close()
     assert result.code == 1, str(result)
-    assert _messages(result)["openai_key"] == f"127.0.0.1:{port}: connection refused " + (
+    assert step_messages(result)["openai_key"] == f"127.0.0.1:{port}: connection refused " + (
         "(is the service running on that port?)"
     )
-    assert _store(home) == {}
+    assert playbook.stored(home) == {}
 
 
 @pytest.mark.parametrize(
@@ -506,13 +477,17 @@ def test_base_url_is_what_the_sdk_variable_means(
     assert base_url(provider, given) == expected
 
 
-def test_a_mangled_paste_is_refused_before_anything_is_sent(lab: Lab, cli: Cli, home: Path) -> None:
+def test_a_mangled_paste_is_refused_before_anything_is_sent(
+    lab: Lab, cli: WizardCli, home: Path
+) -> None:
     """A key with a space or a curly quote never reaches a header (or a message)."""
     mangled = "sk-proj-abc def\u2019ghijklmnop"  # a space and a curly quote
     answers = lab.answers(setup_anthropic=False, setup_mail=False)
     result = _play(cli, answers, "--no-input", "--json", GLASSDOME_INPUT_OPENAI_API_KEY=mangled)
     assert result.code == 1, str(result)
-    assert "holds spaces, line breaks or non-ASCII characters" in _messages(result)["openai_key"]
+    assert (
+        "holds spaces, line breaks or non-ASCII characters" in step_messages(result)["openai_key"]
+    )
     assert lab.openai.seen == []
-    assert _store(home) == {}
+    assert playbook.stored(home) == {}
     _assert_no_secret(result.out + result.err, mangled)

@@ -9,13 +9,12 @@ import pytest
 
 from tests.cli.runner import Cli, finish
 from tests.conftest import REPO
+from tests.setup.support import work_folder
 
 
 @pytest.fixture
 def cli(home: Path, tmp_path: Path) -> Cli:
-    work = tmp_path / "work"
-    work.mkdir()
-    return Cli(home=home, cwd=work)
+    return Cli(home=home, cwd=work_folder(tmp_path))
 
 
 def test_all_runs_the_included_wizards_without_a_terminal(cli: Cli) -> None:

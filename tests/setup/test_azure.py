@@ -9,21 +9,18 @@ wizard's child process gets no AZURE_* or CA-bundle variable from the test run.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from dotenv import dotenv_values
 
-from tests.cli.runner import Cli, Result, finish
-from tests.cli.test_leaks import forms
-from tests.conftest import REPO
+from tests.cli.runner import finish
 from tests.setup.peers.azure_server import AzurePeer
+from tests.setup.support import WizardCli, assert_no_leak, failed_step, step_events, work_folder
 
-PLAYBOOK = str(REPO / "playbooks" / "setup" / "azure.yml")
 # Characters that change under form-, URL- and JSON-encoding, and a non-ASCII one.
 SECRET = 'Az~8Q.s3cr3t_+/="q"\\é'
 KEYS = (
@@ -78,38 +75,17 @@ def ca_file(peer: AzurePeer, tmp_path: Path) -> Path:
 
 
 @dataclass
-class AzureCli(Cli):
+class AzureCli(WizardCli):
     """glassdome with no Azure or CA-bundle variable from the test run."""
-
-    outputs: list[str] = field(default_factory=list)
 
     def env(self, unset: Iterable[str] = (), **extra: str) -> dict[str, str]:
         env = super().env(unset, **extra)
         return {k: v for k, v in env.items() if not k.startswith(_STEERING)}
 
-    def play(self, *args: str, **extra: str) -> Result:
-        """``glassdome play azure.yml ARGS``; its output is kept for the leak checks."""
-        result = self("play", PLAYBOOK, *args, **extra)
-        self.outputs += [result.out, result.err]
-        return result
-
-    def invoke(self, *args: str, input: str | None = None, **extra: str) -> Result:
-        result = super().invoke(*args, input=input, **extra)
-        self.outputs += [result.out, result.err]
-        return result
-
 
 @pytest.fixture
-def work(tmp_path: Path) -> Path:
-    folder = tmp_path / "work"
-    folder.mkdir()
-    (folder / ".env").write_text(ENV_TEXT, encoding="utf-8")
-    return folder
-
-
-@pytest.fixture
-def cli(home: Path, work: Path) -> AzureCli:
-    return AzureCli(home=home, cwd=work)
+def cli(home: Path, tmp_path: Path) -> AzureCli:
+    return AzureCli(home=home, cwd=work_folder(tmp_path, ENV_TEXT), wizard="azure")
 
 
 def answers(peer: AzurePeer, ca_file: Path, **changes: str) -> dict[str, str]:
@@ -129,18 +105,6 @@ def answers(peer: AzurePeer, ca_file: Path, **changes: str) -> dict[str, str]:
 
 def sets(values: dict[str, str]) -> list[str]:
     return [part for name, value in values.items() for part in ("--set", f"{name}={value}")]
-
-
-def events(result: Result) -> list[dict[str, object]]:
-    """The ``--json`` step events."""
-    found = [json.loads(line) for line in result.out.splitlines() if line.startswith("{")]
-    return [event for event in found if event["event"] == "step"]
-
-
-def assert_no_leak(secret: str, texts: Iterable[str]) -> None:
-    for text in texts:
-        for kind, form in forms(secret).items():
-            assert form not in text, f"the secret shows ({kind}) in:\n{text}"
 
 
 def outside(text: str, keys: Iterable[str]) -> list[str]:
@@ -168,7 +132,7 @@ def test_pty_typed_answers_get_a_token_read_the_subscription_and_store_the_secre
     cli: AzureCli, peer: AzurePeer, ca_file: Path
 ):
     asked = answers(peer, ca_file)
-    child = cli.spawn_glassdome("play", PLAYBOOK)
+    child = cli.spawn_play()
     child.expect(r"Directory \(tenant\) ID")
     child.sendline(asked["tenant_id"])
     child.expect(r"Application \(client\) ID")
@@ -209,8 +173,7 @@ def test_pty_typed_answers_get_a_token_read_the_subscription_and_store_the_secre
 def test_answers_file_through_invoke_then_a_second_run_changes_nothing(
     cli: AzureCli, peer: AzurePeer, ca_file: Path
 ):
-    path = cli.cwd / "azure-answers.yml"
-    path.write_text(json.dumps(answers(peer, ca_file)))  # JSON is YAML
+    path = cli.write_answers(answers(peer, ca_file), "azure-answers.yml")
     secret_env = {"GLASSDOME_INPUT_CLIENT_SECRET": SECRET}
     first = cli.invoke("setup.azure", "--answers", str(path), "--no-input", **secret_env)
     assert first.code == 0, str(first)
@@ -222,11 +185,11 @@ def test_answers_file_through_invoke_then_a_second_run_changes_nothing(
 
     second = cli.play("--answers", str(path), "--no-input", "--json", **secret_env)
     assert second.code == 0, str(second)
-    assert [(e["id"], e["status"]) for e in events(second)] == [
+    assert [(e["id"], e["status"]) for e in step_events(second)] == [
         ("verify", "ok"),
         ("settings", "ok"),
     ]
-    assert events(second)[0]["message"] == (
+    assert step_events(second)[0]["message"] == (
         "subscription 'Lab subscription' (Enabled); azure_client_secret already stored"
     )
     assert (cli.cwd / ".env").read_bytes() == env_after_first
@@ -266,15 +229,12 @@ def test_a_failed_verification_stores_nothing_and_says_why_in_one_line(
         *sets(answers(peer, ca_file, **changes)),
         GLASSDOME_INPUT_CLIENT_SECRET=secret,
     )
-    assert result.code == 1, str(result)
-    (failed,) = [e for e in events(result) if e["status"] == "failed"]
+    failed = failed_step(result)
     message = str(failed["message"])
     assert failed["id"] == "verify"
     if case == "system CAs only":
         expected = f"127.0.0.1:{peer.port}: {expected}"
     assert message.startswith(expected), message
-    assert "\n" not in message
-    assert "Traceback" not in result.err
     assert (cli.home / "secrets.encrypted").read_bytes() == store_before
     assert (cli.cwd / ".env").read_text(encoding="utf-8") == ENV_TEXT
     assert_no_leak(secret, cli.outputs)

@@ -8,9 +8,7 @@ accepts exactly one user name and password.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
-import socket
 import ssl
 import sys
 from collections.abc import Iterator
@@ -20,14 +18,16 @@ from urllib.parse import quote, quote_plus
 import pytest
 
 from glassdome.core.secrets import get_secrets_manager, reset_secrets_manager
-from tests.cli.runner import Cli, Result, finish
+from tests.backends.local_server import free_port
+from tests.cli.runner import Result, finish
 from tests.conftest import PASSWORD, REPO, in_ci, require_tool
+from tests.https_peer import colon_hex
 from tests.setup.peers import vcsim
+from tests.setup.support import WizardCli, step_events, work_folder
 
 # The first test may include the simulator's cold build (bounded by vcsim.BUILD_TIMEOUT).
 pytestmark = pytest.mark.timeout(vcsim.BUILD_TIMEOUT + 120)
 
-PLAYBOOK = REPO / "playbooks" / "setup" / "esxi.yml"
 # Characters that change under JSON escaping, URL encoding and XML escaping.
 ESXI_PASSWORD = 'Esx pa"ss\\w&rd<+/=%>9'
 # The .env the user had before: comments, blank lines, quoting, another tool's keys.
@@ -47,11 +47,6 @@ ESXI_KEYS = (
     "ESXI_CA_FILE",
     "ESXI_PORT",
 )
-
-
-def _fingerprint(pem: bytes) -> str:
-    digest = hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem.decode())).hexdigest().upper()
-    return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
 
 
 @pytest.fixture(scope="module")
@@ -96,21 +91,18 @@ def esx(binary: Path, tls_files: dict[str, Path]) -> Iterator[vcsim.Simulator]:
 @pytest.fixture
 def fingerprint(tls_files: dict[str, Path]) -> str:
     """The server certificate's SHA-256 as AB:CD:..."""
-    return _fingerprint(tls_files["cert"].read_bytes())
+    return colon_hex(ssl.PEM_cert_to_DER_cert(tls_files["cert"].read_text()))
 
 
 @pytest.fixture
-def cli(home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
+def cli(home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> WizardCli:
     """glassdome with a fresh file store, run from a folder whose .env has other lines.
 
     This process opens the same store (`stored`) the way the child processes do.
     """
     monkeypatch.setenv("GLASSDOME_MASTER_PASSWORD", PASSWORD)
     monkeypatch.setenv("GLASSDOME_SECRETS_BACKEND", "file")
-    work = tmp_path / "work"
-    work.mkdir()
-    (work / ".env").write_text(ENV_BEFORE)
-    return Cli(home=home, cwd=work)
+    return WizardCli(home=home, cwd=work_folder(tmp_path, ENV_BEFORE), wizard="esxi")
 
 
 def stored() -> dict[str, str]:
@@ -120,19 +112,16 @@ def stored() -> dict[str, str]:
     return {name: manager.get_secret(name) or "" for name in manager.list_secrets()}
 
 
-def _answers(cli: Cli, **values: object) -> Path:
-    path = cli.cwd / "answers.yml"
-    path.write_text(json.dumps(values))  # JSON is YAML, and quotes any password safely
-    return path
+def _answers(cli: WizardCli, **values: object) -> Path:
+    return cli.write_answers(values)
 
 
-def _play(cli: Cli, answers: Path, *extra: str, **env: str) -> Result:
-    return cli("play", str(PLAYBOOK), "--answers", str(answers), "--no-input", *extra, **env)
+def _play(cli: WizardCli, answers: Path, *extra: str, **env: str) -> Result:
+    return cli.play("--answers", str(answers), "--no-input", *extra, **env)
 
 
 def _statuses(result: Result) -> dict[str, str]:
-    events = [json.loads(line) for line in result.out.splitlines() if line.startswith("{")]
-    return {e["id"]: e["status"] for e in events if e["event"] == "step"}
+    return {e["id"]: e["status"] for e in step_events(result)}
 
 
 def _split_env(text: str) -> tuple[list[str], dict[str, str]]:
@@ -148,7 +137,7 @@ def _split_env(text: str) -> tuple[list[str], dict[str, str]]:
     return others, ours
 
 
-def _env_lines(cli: Cli) -> tuple[list[str], dict[str, str]]:
+def _env_lines(cli: WizardCli) -> tuple[list[str], dict[str, str]]:
     return _split_env((cli.cwd / ".env").read_text())
 
 
@@ -166,7 +155,7 @@ def _assert_no_leak(*texts: str, secret: str = ESXI_PASSWORD) -> None:
 
 
 def test_answers_file_and_env_variable_store_the_password_and_keep_env(
-    cli: Cli, esx: vcsim.Simulator, fingerprint: str
+    cli: WizardCli, esx: vcsim.Simulator, fingerprint: str
 ):
     """Non-interactive: answers file + GLASSDOME_INPUT_PASSWORD; .env keeps every other line."""
     answers = _answers(
@@ -202,7 +191,7 @@ def test_answers_file_and_env_variable_store_the_password_and_keep_env(
 
 
 def test_invoke_setup_esxi_on_a_terminal_shows_the_fingerprint_and_stores(
-    cli: Cli, esx: vcsim.Simulator, fingerprint: str
+    cli: WizardCli, esx: vcsim.Simulator, fingerprint: str
 ):
     """Through a real pseudo-terminal: type the answers, confirm the shown fingerprint."""
     child = cli.spawn([sys.executable, "-m", "invoke", "-r", str(REPO), "setup.esxi"])
@@ -229,7 +218,9 @@ def test_invoke_setup_esxi_on_a_terminal_shows_the_fingerprint_and_stores(
     _assert_no_leak(transcript, (cli.cwd / ".env").read_text())
 
 
-def test_a_vcenter_is_reported_as_virtualcenter(cli: Cli, binary: Path, tls_files: dict[str, Path]):
+def test_a_vcenter_is_reported_as_virtualcenter(
+    cli: WizardCli, binary: Path, tls_files: dict[str, Path]
+):
     """The VPX model: apiType VirtualCenter; a CA file (tls: ca) trusts its certificate."""
     server = vcsim.start(
         binary,
@@ -262,12 +253,6 @@ def test_a_vcenter_is_reported_as_virtualcenter(cli: Cli, binary: Path, tls_file
     _assert_no_leak(result.out, result.err)
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.mark.parametrize(
     ("case", "reason"),
     [
@@ -279,7 +264,7 @@ def _closed_port() -> int:
     ],
 )
 def test_a_failed_verification_stores_nothing_and_says_why_in_one_line(
-    cli: Cli, esx: vcsim.Simulator, fingerprint: str, case: str, reason: str
+    cli: WizardCli, esx: vcsim.Simulator, fingerprint: str, case: str, reason: str
 ):
     """Wrong credential, wrong pin, untrusted CA, closed port: exit 1, store and .env unchanged."""
     reset_secrets_manager()
@@ -300,7 +285,7 @@ def test_a_failed_verification_stores_nothing_and_says_why_in_one_line(
     elif case == "untrusted":
         values["tls"] = "verify"
     elif case == "refused":
-        values.update(port=_closed_port(), tls="insecure")
+        values.update(port=free_port(), tls="insecure")
     answers = _answers(cli, **values)
     result = _play(cli, answers, GLASSDOME_INPUT_PASSWORD=password)
     assert result.code == 1, str(result)
@@ -312,7 +297,7 @@ def test_a_failed_verification_stores_nothing_and_says_why_in_one_line(
     _assert_no_leak(result.out, result.err, secret=password)
 
 
-def test_insecure_warns_and_records_verify_ssl_false(cli: Cli, esx: vcsim.Simulator):
+def test_insecure_warns_and_records_verify_ssl_false(cli: WizardCli, esx: vcsim.Simulator):
     """tls: insecure is explicit, prints a warning, and .env says ESXI_VERIFY_SSL=false."""
     answers = _answers(cli, host=esx.host, port=esx.port, password=ESXI_PASSWORD, tls="insecure")
     result = _play(cli, answers)
@@ -324,7 +309,7 @@ def test_insecure_warns_and_records_verify_ssl_false(cli: Cli, esx: vcsim.Simula
     assert stored() == {"esxi_password": ESXI_PASSWORD}
 
 
-def test_check_mode_logs_in_but_stores_and_writes_nothing(cli: Cli, esx: vcsim.Simulator):
+def test_check_mode_logs_in_but_stores_and_writes_nothing(cli: WizardCli, esx: vcsim.Simulator):
     """--check verifies the login (read-only) and says what would change; nothing changes."""
     answers = _answers(cli, host=esx.host, port=esx.port, password=ESXI_PASSWORD, tls="insecure")
     result = _play(cli, answers, "--check", "--json")
@@ -335,19 +320,21 @@ def test_check_mode_logs_in_but_stores_and_writes_nothing(cli: Cli, esx: vcsim.S
     assert not cli.home.exists() or stored() == {}
 
 
-def test_no_verify_stores_without_connecting(cli: Cli):
+def test_no_verify_stores_without_connecting(cli: WizardCli):
     """--no-verify: nothing listens, yet the password is stored (with the engine's warning)."""
     answers = _answers(
-        cli, host="127.0.0.1", port=_closed_port(), password=ESXI_PASSWORD, tls="verify"
+        cli, host="127.0.0.1", port=free_port(), password=ESXI_PASSWORD, tls="verify"
     )
-    result = cli("play", str(PLAYBOOK), "--answers", str(answers), "--no-input", "--no-verify")
+    result = _play(cli, answers, "--no-verify")
     assert result.code == 0, str(result)
     assert "--no-verify" in result.err
     assert "not verified" in result.out
     assert stored() == {"esxi_password": ESXI_PASSWORD}
 
 
-def test_non_interactive_fingerprint_mode_needs_the_fingerprint(cli: Cli, esx: vcsim.Simulator):
+def test_non_interactive_fingerprint_mode_needs_the_fingerprint(
+    cli: WizardCli, esx: vcsim.Simulator
+):
     """Without a terminal the certificate is never trusted silently: the answer is required."""
     answers = _answers(cli, host=esx.host, port=esx.port, password=ESXI_PASSWORD)
     result = _play(cli, answers)

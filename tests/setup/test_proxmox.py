@@ -21,16 +21,12 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
-from glassdome.core.config import Settings
-from glassdome.core.secrets import SecretsManager
-from tests.cli.runner import Cli, Result, finish
-from tests.conftest import REPO, subprocess_env
+from tests.cli.runner import Result, finish
+from tests.playbook.support import SETTINGS_VARIABLES, events, stored
 from tests.setup.peers.pve_server import PveServer, User, totp
+from tests.setup.support import WizardCli, statuses, work_folder
 
-PLAYBOOK = REPO / "playbooks" / "setup" / "proxmox.yml"
 PASSWORD = 'Pve-pa55/w0rd+="q"\\x&y'
-# Settings in the developer's environment would beat the test's .env.
-SETTINGS_VARIABLES = tuple(name.upper() for name in Settings.model_fields)
 ENV_BEFORE = (
     "# lab settings, kept as they are\n"
     "export OTHER_SETTING='keep me'  # a comment\n"
@@ -57,20 +53,16 @@ def pve(tmp_path: Path) -> Iterator[PveServer]:
 
 
 @pytest.fixture
-def cli(home: Path, tmp_path: Path) -> Cli:
+def cli(home: Path, tmp_path: Path) -> WizardCli:
     """glassdome with a fresh file store, run from a work folder holding ENV_BEFORE."""
-    work = tmp_path / "work"
-    work.mkdir()
-    (work / ".env").write_text(ENV_BEFORE, encoding="utf-8")
-    return Cli(home=home, cwd=work)
+    return WizardCli(home=home, cwd=work_folder(tmp_path, ENV_BEFORE), wizard="proxmox")
 
 
-def wizard(cli: Cli, answers: Mapping[str, Any], *args: str, **env: str) -> Result:
+def wizard(cli: WizardCli, answers: Mapping[str, Any], *args: str, **env: str) -> Result:
     """Run the wizard without a terminal from an answers file (plus *env* variables)."""
-    path = cli.cwd / "answers.yml"
-    path.write_text(json.dumps(dict(answers)), encoding="utf-8")  # JSON is YAML
-    argv = ["play", str(PLAYBOOK), "--answers", str(path), "--no-input", "--json", *args]
-    return cli(*argv, unset=SETTINGS_VARIABLES, **env)
+    path = cli.write_answers(answers)
+    argv = ["--answers", str(path), "--no-input", "--json", *args]
+    return cli.play(*argv, unset=SETTINGS_VARIABLES, **env)
 
 
 def base_answers(pve: PveServer, **more: Any) -> dict[str, Any]:
@@ -80,14 +72,6 @@ def base_answers(pve: PveServer, **more: Any) -> dict[str, Any]:
 
 def with_password(**env: str) -> dict[str, str]:
     return {"GLASSDOME_INPUT_PASSWORD": PASSWORD, **env}
-
-
-def events(result: Result) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in result.out.splitlines()]
-
-
-def statuses(result: Result) -> dict[str, str]:
-    return {e["id"]: e["status"] for e in events(result) if e["event"] == "step"}
 
 
 def failure(result: Result) -> str:
@@ -101,19 +85,11 @@ def failure(result: Result) -> str:
     return message
 
 
-def stored(home: Path) -> dict[str, str]:
-    """Every name and value in the file store (empty when there is none)."""
-    if not (home / "secrets.encrypted").exists():
-        return {}
-    manager = SecretsManager(home, "file", env=subprocess_env(home))
-    return {name: manager.get_secret(name) or "" for name in manager.list_secrets()}
-
-
-def env_text(cli: Cli) -> str:
+def env_text(cli: WizardCli) -> str:
     return (cli.cwd / ".env").read_text(encoding="utf-8")
 
 
-def env_values(cli: Cli) -> dict[str, str | None]:
+def env_values(cli: WizardCli) -> dict[str, str | None]:
     from dotenv import dotenv_values
 
     return dict(dotenv_values(cli.cwd / ".env"))
@@ -125,7 +101,7 @@ def outside(text: str, keys: list[str]) -> list[str]:
     return [line for line in text.splitlines(keepends=True) if not pattern.match(line)]
 
 
-def assert_kept(cli: Cli, prefix: str) -> None:
+def assert_kept(cli: WizardCli, prefix: str) -> None:
     """Every line of ENV_BEFORE the wizard had no business with is there, byte for byte."""
     keys = [prefix + key for key in (*DEFAULT_KEYS, "CA_FILE")]
     assert outside(env_text(cli), keys) == outside(ENV_BEFORE, keys)
@@ -160,11 +136,11 @@ def token_value(pve: PveServer, tokenid: str = "glassdome", userid: str = "root@
 
 
 def test_interactive_run_confirms_the_fingerprint_creates_the_token_and_picks_a_node(
-    tmp_path: Path, cli: Cli
+    tmp_path: Path, cli: WizardCli
 ) -> None:
     """Typed on a pseudo-terminal: confirm the shown fingerprint, pick pve2 of two nodes."""
     with PveServer(tmp_path, password=PASSWORD, nodes=("pve1", "pve2")) as pve:
-        child = cli.spawn_glassdome("play", str(PLAYBOOK), unset=SETTINGS_VARIABLES)
+        child = cli.spawn_play(unset=SETTINGS_VARIABLES)
         for prompt, answer in (
             (r"existing\] \(create\): ", ""),
             (r"host \(name or IP address\): ", "127.0.0.1"),
@@ -200,7 +176,7 @@ def test_interactive_run_confirms_the_fingerprint_creates_the_token_and_picks_a_
 
 
 def test_answers_file_run_stores_the_token_and_a_second_run_changes_nothing(
-    pve: PveServer, cli: Cli
+    pve: PveServer, cli: WizardCli
 ) -> None:
     """Non-interactive: answers file plus GLASSDOME_INPUT_PASSWORD; then again: all ok."""
     first = wizard(cli, base_answers(pve), **with_password())
@@ -234,10 +210,9 @@ def test_answers_file_run_stores_the_token_and_a_second_run_changes_nothing(
     assert_no_leaks(first.out + first.err + second.out + second.err, PASSWORD, secret)
 
 
-def test_invoke_task_runs_the_same_wizard(pve: PveServer, cli: Cli) -> None:
+def test_invoke_task_runs_the_same_wizard(pve: PveServer, cli: WizardCli) -> None:
     """`invoke setup.proxmox --answers ... --no-input` is the same playbook."""
-    path = cli.cwd / "answers.yml"
-    path.write_text(json.dumps(base_answers(pve)), encoding="utf-8")
+    path = cli.write_answers(base_answers(pve))
     argv = ["setup.proxmox", "--answers", str(path), "--no-input"]
     result = cli.invoke(*argv, unset=SETTINGS_VARIABLES, **with_password())
     assert result.code == 0, str(result)
@@ -247,7 +222,7 @@ def test_invoke_task_runs_the_same_wizard(pve: PveServer, cli: Cli) -> None:
 # --- a token that exists already -----------------------------------------------------------
 
 
-def test_existing_token_with_its_secret_stored_is_ok(pve: PveServer, cli: Cli) -> None:
+def test_existing_token_with_its_secret_stored_is_ok(pve: PveServer, cli: WizardCli) -> None:
     """Token on the server, its secret in the store, its ACL granted: nothing to do."""
     secret = pve.state.add_token("root@pam", "glassdome")
     pve.state.acl.append(dict(ROOT_ACL))
@@ -261,7 +236,7 @@ def test_existing_token_with_its_secret_stored_is_ok(pve: PveServer, cli: Cli) -
 
 
 def test_existing_token_without_its_secret_fails_saying_what_to_do(
-    pve: PveServer, cli: Cli
+    pve: PveServer, cli: WizardCli
 ) -> None:
     """PVE shows a secret once: without it the wizard stops, names rotate, stores nothing."""
     old = pve.state.add_token("root@pam", "glassdome")
@@ -277,7 +252,7 @@ def test_existing_token_without_its_secret_fails_saying_what_to_do(
 
 
 def test_rotate_deletes_and_recreates_the_token_and_stores_the_new_secret(
-    pve: PveServer, cli: Cli
+    pve: PveServer, cli: WizardCli
 ) -> None:
     """rotate=true: DELETE, POST, ACL again; the store holds the new secret."""
     old = pve.state.add_token("root@pam", "glassdome")
@@ -300,7 +275,7 @@ def test_rotate_deletes_and_recreates_the_token_and_stores_the_new_secret(
 
 
 def test_instance_02_writes_prefixed_settings_that_settings_reads_back(
-    pve: PveServer, cli: Cli
+    pve: PveServer, cli: WizardCli
 ) -> None:
     """instance 02: PROXMOX_02_* and proxmox_token_value_02, read back by Settings."""
     answers = base_answers(pve, instance="02", token_id="lab02", store_password=True)
@@ -336,7 +311,7 @@ def test_instance_02_writes_prefixed_settings_that_settings_reads_back(
 
 
 def test_existing_token_mode_verifies_with_the_token_alone_and_never_logs_in(
-    pve: PveServer, cli: Cli
+    pve: PveServer, cli: WizardCli
 ) -> None:
     """mode existing: no /access/ticket; the secret is checked, then stored."""
     secret = pve.state.add_token("root@pam", "ci", privsep=0)
@@ -353,7 +328,9 @@ def test_existing_token_mode_verifies_with_the_token_alone_and_never_logs_in(
     assert set(statuses(again).values()) <= {"ok", "skipped"}, str(again)
 
 
-def test_existing_token_mode_with_a_wrong_secret_stores_nothing(pve: PveServer, cli: Cli) -> None:
+def test_existing_token_mode_with_a_wrong_secret_stores_nothing(
+    pve: PveServer, cli: WizardCli
+) -> None:
     """A refused token: one line with PVE's message; the store stays empty."""
     pve.state.add_token("root@pam", "ci")
     wrong = "0b5e7a8c-1111-2222-3333-444455556666"
@@ -366,7 +343,7 @@ def test_existing_token_mode_with_a_wrong_secret_stores_nothing(pve: PveServer, 
     assert_no_leaks(result.out + result.err, wrong)
 
 
-def test_check_mode_logs_in_but_changes_nothing(pve: PveServer, cli: Cli) -> None:
+def test_check_mode_logs_in_but_changes_nothing(pve: PveServer, cli: WizardCli) -> None:
     """--check: the login and reads happen, no write reaches PVE, the store, or .env."""
     result = wizard(cli, base_answers(pve), "--check", **with_password())
     assert result.code == 0, str(result)
@@ -379,7 +356,7 @@ def test_check_mode_logs_in_but_changes_nothing(pve: PveServer, cli: Cli) -> Non
 
 
 def test_no_verify_stores_an_existing_token_without_asking_the_api(
-    pve: PveServer, cli: Cli
+    pve: PveServer, cli: WizardCli
 ) -> None:
     """--no-verify: no API request at all; the node is taken as given."""
     secret = "9a4c2f7e-5555-4444-8888-000011112222"
@@ -396,7 +373,7 @@ def test_no_verify_stores_an_existing_token_without_asking_the_api(
 
 
 def test_wrong_password_is_one_line_with_pves_message_and_stores_nothing(
-    pve: PveServer, cli: Cli
+    pve: PveServer, cli: WizardCli
 ) -> None:
     wrong = PASSWORD + "-wrong"
     result = wizard(cli, base_answers(pve), GLASSDOME_INPUT_PASSWORD=wrong)
@@ -410,7 +387,7 @@ def test_wrong_password_is_one_line_with_pves_message_and_stores_nothing(
     assert_no_leaks(result.out + result.err, wrong)
 
 
-def test_totp_user_logs_in_in_two_steps(pve: PveServer, cli: Cli) -> None:
+def test_totp_user_logs_in_in_two_steps(pve: PveServer, cli: WizardCli) -> None:
     """NeedTFA, then tfa-challenge with totp:CODE; without a code: one line saying so."""
     secret = b"glassdome-totp-test-secret"
     pve.state.users["root@pam"] = User(PASSWORD, totp_secret=secret)
@@ -431,7 +408,7 @@ def test_totp_user_logs_in_in_two_steps(pve: PveServer, cli: Cli) -> None:
 
 
 def test_a_wrong_pinned_fingerprint_fails_before_the_password_is_sent(
-    pve: PveServer, cli: Cli
+    pve: PveServer, cli: WizardCli
 ) -> None:
     """The pin is checked in the handshake: the server never sees a request."""
     result = wizard(cli, base_answers(pve, fingerprint="AB:" * 31 + "AB"), **with_password())
@@ -447,7 +424,7 @@ def test_a_wrong_pinned_fingerprint_fails_before_the_password_is_sent(
 
 
 def test_a_fingerprint_that_is_not_trusted_stops_before_anything_is_sent(
-    pve: PveServer, cli: Cli
+    pve: PveServer, cli: WizardCli
 ) -> None:
     """No fingerprint given and the shown one refused (answer trust_fingerprint=no)."""
     answers = {"host": "127.0.0.1", "port": pve.port, "trust_fingerprint": "no"}
@@ -458,7 +435,7 @@ def test_a_fingerprint_that_is_not_trusted_stops_before_anything_is_sent(
 
 
 def test_tls_ca_file_works_and_system_ca_verification_fails_before_sending(
-    pve: PveServer, cli: Cli
+    pve: PveServer, cli: WizardCli
 ) -> None:
     """tls: ca trusts the per-run CA (stored as PROXMOX_CA_FILE); tls: verify does not."""
     refused = wizard(cli, base_answers(pve, tls="verify"), **with_password())
@@ -473,14 +450,14 @@ def test_tls_ca_file_works_and_system_ca_verification_fails_before_sending(
     assert "PROXMOX_TLS_FINGERPRINT" not in values
 
 
-def test_insecure_is_explicit_and_warns(pve: PveServer, cli: Cli) -> None:
+def test_insecure_is_explicit_and_warns(pve: PveServer, cli: WizardCli) -> None:
     result = wizard(cli, base_answers(pve, tls="insecure"), **with_password())
     assert result.code == 0, str(result)
     assert result.err.count("TLS certificate checks are OFF") == 1
     assert env_values(cli)["PROXMOX_VERIFY_SSL"] == "false"
 
 
-def test_unreachable_servers_fail_in_one_line(cli: Cli) -> None:
+def test_unreachable_servers_fail_in_one_line(cli: WizardCli) -> None:
     """Connection refused and an unresolvable name: one line each, nothing stored."""
     with socket.socket() as sock:  # bound, not listening: connecting is refused
         sock.bind(("127.0.0.1", 0))
@@ -493,7 +470,7 @@ def test_unreachable_servers_fail_in_one_line(cli: Cli) -> None:
 
 
 def test_a_forbidden_acl_grant_keeps_the_stored_secret_and_shows_pves_message(
-    pve: PveServer, cli: Cli
+    pve: PveServer, cli: WizardCli
 ) -> None:
     """alice@pve may create her own token but not grant ACLs: 403, token already stored."""
     pve.state.users["alice@pve"] = User(PASSWORD)
