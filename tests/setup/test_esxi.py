@@ -7,13 +7,10 @@ accepts exactly one user name and password.
 
 from __future__ import annotations
 
-import base64
-import json
 import ssl
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote, quote_plus
 
 import pytest
 
@@ -23,7 +20,7 @@ from tests.cli.runner import Result, finish
 from tests.conftest import PASSWORD, REPO, in_ci, require_tool
 from tests.https_peer import colon_hex
 from tests.setup.peers import vcsim
-from tests.setup.support import WizardCli, step_events, work_folder
+from tests.setup.support import WizardCli, assert_no_leak, step_events, work_folder
 
 # The first test may include the simulator's cold build (bounded by vcsim.BUILD_TIMEOUT).
 pytestmark = pytest.mark.timeout(vcsim.BUILD_TIMEOUT + 120)
@@ -142,16 +139,7 @@ def _env_lines(cli: WizardCli) -> tuple[list[str], dict[str, str]]:
 
 
 def _assert_no_leak(*texts: str, secret: str = ESXI_PASSWORD) -> None:
-    forms = {
-        "plain": secret,
-        "json": json.dumps(secret)[1:-1],
-        "url": quote(secret, safe=""),
-        "form": quote_plus(secret),
-        "base64": base64.b64encode(secret.encode()).decode(),
-    }
-    for text in texts:
-        for name, form in forms.items():
-            assert form not in text, f"the password appears ({name}) in:\n{text}"
+    assert_no_leak(secret, texts)
 
 
 def test_answers_file_and_env_variable_store_the_password_and_keep_env(
