@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Literal
 
-from glassdome.backends.base import Availability, BackendContext
+from glassdome.backends.base import Availability, BackendContext, seconds_setting
 from glassdome.core.names import NAME_RULE
 from glassdome.errors import BackendUnavailable, SecretStoreError
 
@@ -143,15 +143,7 @@ class AwsSecretsBackend:
                 f"{ENV_PREFIX}={prefix!r} is not a valid secret name prefix; use letters, "
                 "digits, '_+=.@-' and '/' between parts"
             )
-        raw = env.get(ENV_TIMEOUT, "")
-        try:
-            timeout = float(raw) if raw else DEFAULT_TIMEOUT
-        except ValueError:
-            timeout = -1.0
-        if not timeout > 0:
-            raise BackendUnavailable(
-                f"{ENV_TIMEOUT}={raw!r} is not a positive number of seconds; set it to e.g. 10"
-            )
+        timeout = seconds_setting(env, ENV_TIMEOUT, DEFAULT_TIMEOUT)
         return cls(
             prefix=prefix,
             force_delete=env.get(ENV_FORCE_DELETE, "").strip().lower() in _TRUE,

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from glassdome.core.crypto import KdfParams
     from glassdome.core.master import MasterPasswordSource
 
-__all__ = ["Availability", "BackendContext", "BackendFactory", "SecretBackend"]
+__all__ = ["Availability", "BackendContext", "BackendFactory", "SecretBackend", "seconds_setting"]
 
 
 class Availability(NamedTuple):
@@ -78,3 +78,22 @@ class BackendContext(NamedTuple):
 
 
 BackendFactory = Callable[[BackendContext], SecretBackend]
+
+
+def seconds_setting(env: Mapping[str, str], name: str, default: float) -> float:
+    """The positive number of seconds the variable *name* gives (*default* when unset).
+
+    Anything else raises `BackendUnavailable` naming the variable and an example.
+    """
+    from glassdome.errors import BackendUnavailable
+
+    raw = env.get(name, "")
+    try:
+        seconds = float(raw) if raw else default
+    except ValueError:
+        seconds = -1.0
+    if not seconds > 0:  # refuses nan too
+        raise BackendUnavailable(
+            f"{name}={raw!r} is not a positive number of seconds; set it to e.g. {default:g}"
+        )
+    return seconds

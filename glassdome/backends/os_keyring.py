@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from filelock import FileLock, Timeout
 
-from glassdome.backends.base import Availability, BackendContext
+from glassdome.backends.base import Availability, BackendContext, seconds_setting
 from glassdome.core.atomic import ensure_private_dir
 from glassdome.errors import BackendUnavailable, SecretStoreError, StoreBusy
 
@@ -92,14 +92,8 @@ class OsKeyringBackend:
     @classmethod
     def from_context(cls, context: BackendContext) -> OsKeyringBackend:
         """Build from the environment: ``GLASSDOME_KEYRING_TIMEOUT`` bounds the probe."""
-        raw = context.env.get(ENV_TIMEOUT, "")
-        try:
-            timeout = float(raw) if raw else DEFAULT_TIMEOUT
-        except ValueError:
-            raise BackendUnavailable(
-                f"{ENV_TIMEOUT}={raw!r} is not a number of seconds; set it to e.g. 3"
-            ) from None
-        return cls(timeout=max(timeout, 0.01), lock_path=context.home / "keyring.lock")
+        timeout = seconds_setting(context.env, ENV_TIMEOUT, DEFAULT_TIMEOUT)
+        return cls(timeout=timeout, lock_path=context.home / "keyring.lock")
 
     def __repr__(self) -> str:
         return f"OsKeyringBackend(keyring={_qualname(self._backend) if self._backend else None})"

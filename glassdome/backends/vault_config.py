@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from glassdome.backends.base import seconds_setting
 from glassdome.errors import BackendUnavailable
 
 __all__ = ["VaultConfig"]
@@ -60,16 +61,7 @@ class VaultConfig:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> VaultConfig:
         """Read the standard Vault variables and glassdome's own; refuse malformed ones."""
-        raw_timeout = env.get(ENV_TIMEOUT, "")
-        try:
-            timeout = float(raw_timeout) if raw_timeout else DEFAULT_TIMEOUT
-        except ValueError:
-            timeout = -1.0
-        if not timeout > 0:
-            raise BackendUnavailable(
-                f"{ENV_TIMEOUT}={raw_timeout!r} is not a positive number of seconds; set it "
-                "to e.g. 5"
-            )
+        timeout = seconds_setting(env, ENV_TIMEOUT, DEFAULT_TIMEOUT)
         mount = _path_setting(env, ENV_MOUNT, DEFAULT_MOUNT)
         prefix = _path_setting(env, ENV_PREFIX, DEFAULT_PREFIX)
         approle_mount = _path_setting(env, ENV_APPROLE_MOUNT, "approle")
