@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from glassdome.core.master import ENV_PASSWORD, ENV_PASSWORD_FILE
 from glassdome.core.names import normalize_name
 from glassdome.core.secrets import SecretsManager, get_secrets_manager
 from glassdome.core.sensitive import Sensitive
@@ -28,6 +29,11 @@ __all__ = [
     "read_value",
     "set_secret",
 ]
+
+# Where a master password can come from: never passed on to `secrets exec` commands.
+_MASTER_PASSWORD_VARIABLES = frozenset(
+    {ENV_PASSWORD, ENV_PASSWORD_FILE, "GLASSDOME_NEW_MASTER_PASSWORD_FILE"}
+)
 
 
 def _strip_one_newline(text: str) -> str:
@@ -156,7 +162,8 @@ def exec_with_secrets(
         raise UsageError("nothing to run: glassdome secrets exec [--only a,b] -- COMMAND ...")
     manager = manager or get_secrets_manager()
     names = [normalize_name(n) for n in only] if only else manager.list_secrets()
-    env = dict(term.env)
+    # The command gets the secrets asked for, never the key to all of them.
+    env = {k: v for k, v in term.env.items() if k not in _MASTER_PASSWORD_VARIABLES}
     for name in names:
         value = manager.get_secret(name)
         if value is None:

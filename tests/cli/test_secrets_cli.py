@@ -273,6 +273,26 @@ def test_exec_only_limits_the_variables(cli: Cli):
     assert json.loads(result.out) == {"PROXMOX_PASSWORD": "wanted"}
 
 
+def test_exec_never_passes_the_master_password_on(cli: Cli, work: Path):
+    """The command gets the secrets, not the key to the whole store (nor where it is kept)."""
+    cli.set("proxmox_password", "wanted")
+    (work / "pw").write_text("irrelevant\n")
+    script = (
+        "import os, sys; names = ('GLASSDOME_MASTER_PASSWORD', 'GLASSDOME_MASTER_PASSWORD_FILE',"
+        " 'GLASSDOME_NEW_MASTER_PASSWORD_FILE'); sys.exit(sum(n in os.environ for n in names))"
+    )
+    result = cli(
+        "secrets",
+        "exec",
+        "--",
+        sys.executable,
+        "-c",
+        script,
+        GLASSDOME_NEW_MASTER_PASSWORD_FILE=str(work / "pw"),
+    )
+    assert result.code == 0, str(result)
+
+
 def test_exec_only_with_a_missing_secret_exits_1_without_running(cli: Cli, work: Path):
     cli.set("present", "value")
     result = cli("secrets", "exec", "--only", "present,absent", "--", "touch", "ran")
