@@ -242,6 +242,7 @@ def _play(
         env_file=env_file_path(term.env),
         term=term,
         register_secret=redactor.add,
+        is_secret=redactor.holds,
         check_mode=check,
         sources=sources,
         verify=not no_verify,

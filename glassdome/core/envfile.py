@@ -137,9 +137,7 @@ def set_values(path: Path, values: Mapping[str, str]) -> list[str]:
     """
     from dotenv.parser import parse_stream
 
-    for key in values:
-        if not _KEY.fullmatch(key):
-            raise ValueError(f"{key!r} is not a valid .env variable name (letters, digits, _)")
+    _check_keys(values)
     try:
         original = _read_text(path)
     except FileNotFoundError:
@@ -185,11 +183,15 @@ def check_writable(values: Mapping[str, str]) -> None:
 
     What `set_values` would refuse, found without touching a file (for a check).
     """
+    _check_keys(values)
+    reread = _values("".join(f"{k}={_quoted(v)}\n" for k, v in values.items()))
+    _refuse([k for k, v in values.items() if reread.get(k) != v])
+
+
+def _check_keys(values: Mapping[str, str]) -> None:
     for key in values:
         if not _KEY.fullmatch(key):
             raise ValueError(f"{key!r} is not a valid .env variable name (letters, digits, _)")
-    reread = _values("".join(f"{k}={_quoted(v)}\n" for k, v in values.items()))
-    _refuse([k for k, v in values.items() if reread.get(k) != v])
 
 
 def _refuse(wrong: list[str]) -> None:

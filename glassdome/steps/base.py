@@ -55,6 +55,8 @@ class StepContext:
     env_file: Path
     term: Terminal
     register_secret: Callable[[str], None]
+    # Whether a text holds a value registered as secret: such text must not reach a file.
+    is_secret: Callable[[str], bool] = lambda text: False
     check_mode: bool = False
     # Answers for questions asked while steps run (`ask`): --set, environment, answers
     # file, and a prompt when interactive. A glassdome.playbook.inputs.InputSources.

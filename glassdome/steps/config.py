@@ -47,6 +47,13 @@ class ConfigSet(StepType[ConfigSetArgs]):
     def check(self, args: ConfigSetArgs, ctx: StepContext) -> Plan:
         """Compare with what python-dotenv reads from the file now."""
         path = self._path(args, ctx)
+        holding = sorted(key for key, value in args.values.items() if ctx.is_secret(value))
+        if holding:
+            # A secret input or secret() rendered into a value: .env is plaintext.
+            raise StepFailed(
+                f"{', '.join(holding)}: the value holds a secret; store it with secret.set, "
+                "not in .env"
+            )
         current = read_values(path) if path.exists() else {}
         changing = sorted(k for k, v in args.values.items() if current.get(k) != v)
         if not changing:

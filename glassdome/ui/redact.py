@@ -65,6 +65,10 @@ class Redactor:
             merged = set(self._forms) | _forms(secret)
             self._forms = sorted(merged, key=len, reverse=True)  # longest first
 
+    def holds(self, text: str) -> bool:
+        """Whether *text* contains a registered secret in any of its forms."""
+        return any(form in text for form in self._forms)
+
     def mask(self, text: str) -> str:
         """Return *text* with every registered form replaced by ``***``."""
         for form in self._forms:

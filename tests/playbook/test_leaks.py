@@ -24,6 +24,7 @@ from tests.playbook.support import (
     encodings,
     leaks,
     seed,
+    step_messages,
     step_statuses,
     stored,
     tree,
@@ -233,3 +234,27 @@ def test_the_canary_forms_are_distinct_and_the_check_would_see_them():
         forms = encodings(canary)
         assert len({forms["plain"], forms["json"], forms["url"], forms["repr"]}) == 4
         assert leaks(f"prefix {forms['url-path']} suffix", {"x": canary}) != []
+
+
+@pytest.mark.parametrize(
+    "value",
+    ['"{{ inputs.pw }}"', '"https://svc:{{ inputs.pw }}@lab"', "\"{{ secret('stored_pw') }}\""],
+)
+def test_config_set_refuses_a_value_that_holds_a_secret(
+    cli: PlaybookCli, home: Path, work: Path, value: str
+):
+    """.env is plaintext: a secret input or a stored secret rendered into a value never lands
+    there, in --check or in a real run."""
+    seed(home, {"stored_pw": "stored-canary-8e1f"})
+    cli.write(
+        "playbook.yml",
+        "name: p\ninputs:\n  - {name: pw, type: secret}\nsteps:\n"
+        f"  - {{id: save, uses: config.set, with: {{values: {{APP_URL: {value}}}}}}}\n",
+    )
+    for extra in (("--check",), ()):
+        result = cli.play("playbook.yml", *extra, GLASSDOME_INPUT_PW="input-canary-5c2d")
+        assert result.code == 1, str(result)
+        assert step_statuses(result) == [("save", "failed")]
+        assert "APP_URL: the value holds a secret" in step_messages(result)["save"]
+        assert "canary" not in result.out + result.err
+    assert not (work / ".env").exists()
