@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -16,6 +17,10 @@ from glassdome.errors import GlassdomeError, UsageError
 __all__ = ["build_parser", "guarded", "main"]
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+# argparse shows the refused word with %r: single- or double-quoted, backslash-escaped.
+_QUOTED_REFUSAL = re.compile(
+    r"""(invalid (?:choice|[\w ]+ value)): (?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")"""
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -29,6 +34,10 @@ class _Parser(argparse.ArgumentParser):
                 f"{count} unexpected argument(s), not shown in case one is a secret; "
                 "give a secret's value through the prompt, stdin or --from-file"
             )
+        else:
+            # argparse quotes what it refused ("invalid choice: 'x'", "invalid int value: 'x'"):
+            # that word may be a value typed in the wrong place, so it is not repeated.
+            message = _QUOTED_REFUSAL.sub(r"\1 (not shown)", message)
         raise UsageError(f"{message} (see `{self.prog} --help`)")
 
 

@@ -435,3 +435,19 @@ def test_python_m_glassdome_works_like_the_glassdome_command(cli: Cli):
             by_module.out,
             by_module.err,
         ), args
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("secrets", "Typed-Canary-93b1"),  # where the sub-command goes
+        ("secrets", "get", "proxmox_password", "Typed-Canary-93b1"),  # one argument too many
+        ("secrets", 'it\'s "Typed-Canary-93b1"'),  # quoted by argparse with double quotes
+        ("Typed-Canary-93b1",),
+    ],
+)
+def test_a_value_typed_in_the_wrong_place_is_never_repeated(cli: Cli, args: tuple[str, ...]):
+    result = cli(*args)
+    assert result.code == 2, str(result)
+    assert "Typed-Canary-93b1" not in result.out + result.err
+    assert result.err.startswith("glassdome: error: ")
