@@ -16,13 +16,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from filelock import FileLock, Timeout
-
 from glassdome.backends.base import Availability, BackendContext, seconds_setting
 from glassdome.core.atomic import ensure_private_dir
 from glassdome.errors import BackendUnavailable, SecretStoreError, StoreBusy
 
 if TYPE_CHECKING:
+    from filelock import FileLock
     from keyring.backend import KeyringBackend
 
 __all__ = ["INDEX_ENTRY", "SERVICE", "OsKeyringBackend", "insecurity"]
@@ -167,6 +166,9 @@ class OsKeyringBackend:
     # -- index ---------------------------------------------------------------
 
     def _lock(self) -> FileLock | None:
+        # Imported here: only writes take the lock, and a `get` should not pay for filelock.
+        from filelock import FileLock
+
         if self._lock_path is None:
             return None
         ensure_private_dir(self._lock_path.parent)
@@ -191,6 +193,8 @@ class OsKeyringBackend:
 
     def _update(self, items: Mapping[str, str], removed: str | None = None) -> bool:
         """Write *items* (and delete *removed*) under the index lock; return whether it existed."""
+        from filelock import Timeout
+
         lock = self._lock()
         try:
             if lock is not None:

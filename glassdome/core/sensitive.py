@@ -6,7 +6,6 @@ every API that takes one also takes a ``SecretStr``: both satisfy `SecretText`.
 
 from __future__ import annotations
 
-import hmac
 from typing import Protocol, runtime_checkable
 
 __all__ = ["SecretText", "Sensitive", "reveal"]
@@ -41,6 +40,8 @@ class Sensitive:
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, SecretText):
+            import hmac  # here, not at import: the `secrets get` path never compares
+
             return hmac.compare_digest(
                 self._value.encode("utf-8", "surrogatepass"),
                 other.get_secret_value().encode("utf-8", "surrogatepass"),
