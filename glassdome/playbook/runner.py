@@ -182,7 +182,9 @@ def _run_one(
         raise GlassdomeError(f"invalid arguments after templating: {problems}") from None
     plan = step_type.check(args, step_context)
     produced = dict(plan.outputs)
-    if plan.changes and not check:
+    if plan.changes and check:
+        step_context.pending.update(plan.stores)
+    elif plan.changes:
         produced = step_type.apply(args, step_context, plan)
     for key in step_type.secret_outputs:
         if isinstance(produced.get(key), str):

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, Field
 
 from glassdome.core.names import normalize_name
-from glassdome.steps.base import Plan, StepContext, StepFailed, StepType
+from glassdome.steps.base import Plan, StepContext, StepFailed, StepType, stored_plan
 from glassdome.steps.net import connect_error, network_cause
 from glassdome.steps.tls import TlsArgs, requests_session, warn_insecure
 
@@ -143,13 +143,6 @@ def _refused(label: str, url: str, response: requests.Response, key: str) -> Ste
     return StepFailed(f"{label} ({url}): {status}{hint}")
 
 
-def _stored_plan(ctx: StepContext, name: str, value: str, found: str) -> Plan:
-    stored = ctx.secrets().get_secret(name)
-    if stored == value:
-        return Plan(False, f"{found}; {name} already stored")
-    return Plan(True, f"{found}; {name} will be {'replaced' if stored else 'stored'}")
-
-
 class AiKeyArgs(TlsArgs):
     """An AI platform's API key, where its API lives, and how to trust that server."""
 
@@ -204,7 +197,7 @@ class AiVerifyKey(StepType[AiKeyArgs]):
         _check_key(f"{label} API key", args.api_key)
         if not ctx.verify:
             _check_url(url)
-            plan = _stored_plan(ctx, name, args.api_key, f"{label} key not verified (--no-verify)")
+            plan = stored_plan(ctx, name, args.api_key, f"{label} key not verified (--no-verify)")
             plan.outputs = outputs
             return plan
         warn_insecure(args, ctx, url)
@@ -227,7 +220,7 @@ class AiVerifyKey(StepType[AiKeyArgs]):
             ) from None
         outputs.update(models=len(ids), model_ids=ids[:5])
         found = f"{label} key works ({len(ids)} models{': ' + ', '.join(ids[:3]) if ids else ''})"
-        plan = _stored_plan(ctx, name, args.api_key, found)
+        plan = stored_plan(ctx, name, args.api_key, found)
         plan.outputs = outputs
         return plan
 
@@ -276,7 +269,7 @@ class MailcowVerifyKey(StepType[MailcowArgs]):
         _check_key("Mailcow API key", args.api_key)
         if not ctx.verify:
             _check_url(url)
-            plan = _stored_plan(ctx, name, args.api_key, "Mailcow key not verified (--no-verify)")
+            plan = stored_plan(ctx, name, args.api_key, "Mailcow key not verified (--no-verify)")
             plan.outputs = {"url": url}
             return plan
         warn_insecure(args, ctx, where)
@@ -295,7 +288,7 @@ class MailcowVerifyKey(StepType[MailcowArgs]):
             ) from None
         running = states.count("running")
         found = f"Mailcow key works ({running} of {len(states)} containers running)"
-        plan = _stored_plan(ctx, name, args.api_key, found)
+        plan = stored_plan(ctx, name, args.api_key, found)
         plan.outputs = {"url": url, "containers": len(states), "running": running}
         return plan
 

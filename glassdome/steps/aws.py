@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from glassdome.core.names import normalize_name
-from glassdome.steps.base import Plan, StepArgs, StepContext, StepFailed, StepType
+from glassdome.steps.base import Plan, StepArgs, StepContext, StepFailed, StepType, stored_plan
 from glassdome.steps.net import TIMEOUT, connect_error_from
 
 __all__ = ["ACCESS_KEY_ID", "REGION", "STEP_TYPES", "CallerIdentity", "VerifyAccessKey"]
@@ -118,10 +118,7 @@ class VerifyAccessKey(StepType[VerifyAccessKeyArgs]):
             said = f"account {who.account}, {who.arn}"
         else:
             said = f"{args.access_key_id} not verified (--no-verify)"
-        stored = ctx.secrets().get_secret(key)
-        if stored == args.secret_access_key:
-            return Plan(False, f"{said}; {key} already stored", outputs)
-        return Plan(True, f"{said}; {key} will be {'replaced' if stored else 'stored'}", outputs)
+        return stored_plan(ctx, key, args.secret_access_key, said, outputs)
 
     def apply(self, args: VerifyAccessKeyArgs, ctx: StepContext, plan: Plan) -> dict[str, Any]:
         """Store the verified secret now, before any later step can fail."""

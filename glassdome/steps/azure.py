@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, Field, field_validator
 
 from glassdome.core.names import normalize_name
-from glassdome.steps.base import Plan, StepContext, StepFailed, StepType
+from glassdome.steps.base import Plan, StepContext, StepFailed, StepType, stored_plan
 from glassdome.steps.net import TIMEOUT, connect_error_from, network_cause
 from glassdome.steps.tls import TlsArgs, requests_session, warn_insecure
 
@@ -243,10 +243,7 @@ class VerifyServicePrincipal(StepType[VerifyServicePrincipalArgs]):
             said = f"subscription {subscription.name!r} ({subscription.state})"
         else:
             said = f"client {args.client_id} not verified (--no-verify)"
-        stored = ctx.secrets().get_secret(key)
-        if stored == args.client_secret:
-            return Plan(False, f"{said}; {key} already stored", outputs)
-        return Plan(True, f"{said}; {key} will be {'replaced' if stored else 'stored'}", outputs)
+        return stored_plan(ctx, key, args.client_secret, said, outputs)
 
     def apply(
         self, args: VerifyServicePrincipalArgs, ctx: StepContext, plan: Plan

@@ -15,7 +15,15 @@ if TYPE_CHECKING:
     from glassdome.core.secrets import SecretsManager
     from glassdome.ui.console import Terminal
 
-__all__ = ["NoOutput", "Plan", "StepArgs", "StepContext", "StepFailed", "StepType"]
+__all__ = [
+    "NoOutput",
+    "Plan",
+    "StepArgs",
+    "StepContext",
+    "StepFailed",
+    "StepType",
+    "stored_plan",
+]
 
 
 class StepFailed(GlassdomeError):
@@ -45,6 +53,9 @@ class Plan:
     changes: bool
     message: str = ""
     outputs: dict[str, Any] = field(default_factory=dict)
+    # The secrets `apply` would store, by name (None: a value only `apply` makes). In check
+    # mode the runner remembers them, so later steps see them as a real run would.
+    stores: dict[str, str | None] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -63,14 +74,31 @@ class StepContext:
     sources: Any = None
     # False with --no-verify: platform steps store credentials without checking them first.
     verify: bool = True
-    # Check mode: the secrets earlier steps would have stored, so later steps and
-    # secret() see them as a real run would (None: a value only a real run generates).
+    # Check mode: the secrets earlier steps would have stored (their plans' `stores`), so
+    # later steps and secret() see them as a real run would.
     pending: dict[str, str | None] = field(default_factory=dict)
 
-    def would_store(self, key: str, value: str | None) -> None:
-        """In check mode, remember that this step would store *key* (*value* if known)."""
-        if self.check_mode:
-            self.pending[key] = value
+    def has_secret(self, key: str) -> bool:
+        """Whether *key* is stored, or (check mode) an earlier step would store it."""
+        return key in self.pending or self.secrets().get_secret(key) is not None
+
+
+def stored_plan(
+    ctx: StepContext, key: str, value: str, said: str, outputs: dict[str, Any] | None = None
+) -> Plan:
+    """The plan of a step that stores *value* as *key*: ok when it is already there.
+
+    *said* (what the step found, e.g. who the credential belongs to) leads the message.
+    """
+    import hmac
+
+    stored = ctx.pending[key] if key in ctx.pending else ctx.secrets().get_secret(key)
+    outputs = {} if outputs is None else outputs
+    said = f"{said}; " if said else ""
+    if stored is not None and hmac.compare_digest(stored.encode(), value.encode()):
+        return Plan(False, f"{said}{key} already stored", outputs)
+    verb = "replaced" if stored else "stored"
+    return Plan(True, f"{said}{key} will be {verb}", outputs, stores={key: value})
 
 
 A = TypeVar("A", bound=StepArgs)

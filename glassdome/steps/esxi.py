@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from glassdome.core.names import normalize_name
-from glassdome.steps.base import Plan, StepContext, StepFailed, StepType
+from glassdome.steps.base import Plan, StepContext, StepFailed, StepType, stored_plan
 from glassdome.steps.net import TIMEOUT, connect_error
 from glassdome.steps.tls import TlsArgs, normal_fingerprint, ssl_context, warn_insecure
 
@@ -211,10 +211,7 @@ class EsxiVerify(StepType[EsxiVerifyArgs]):
             "kind": kind,
             "fingerprint": fingerprint,
         }
-        stored = ctx.secrets().get_secret(key)
-        if stored is not None and hmac.compare_digest(stored.encode(), args.password.encode()):
-            return Plan(False, f"{said}; {key} already stored", outputs)
-        return Plan(True, f"{said}; {key} will be {'replaced' if stored else 'stored'}", outputs)
+        return stored_plan(ctx, key, args.password, said, outputs)
 
     def apply(self, args: EsxiVerifyArgs, ctx: StepContext, plan: Plan) -> dict[str, Any]:
         """Store the password the moment it is verified."""

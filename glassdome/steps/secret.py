@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import Field
 
 from glassdome.core.names import normalize_name
-from glassdome.steps.base import Plan, StepArgs, StepContext, StepFailed, StepType
+from glassdome.steps.base import Plan, StepArgs, StepContext, StepFailed, StepType, stored_plan
 
 __all__ = ["STEP_TYPES", "SecretGenerate", "SecretRequire", "SecretSet"]
 
@@ -34,11 +34,7 @@ class SecretSet(StepType[SecretSetArgs]):
         key = normalize_name(args.name)
         if not args.value:
             raise StepFailed(f"the value for {key} is empty; nothing to store")
-        stored = ctx.pending[key] if key in ctx.pending else ctx.secrets().get_secret(key)
-        if stored == args.value:
-            return Plan(False, f"{key} already stored")
-        ctx.would_store(key, args.value)
-        return Plan(True, f"{key} will be {'replaced' if stored else 'stored'}")
+        return stored_plan(ctx, key, args.value, "")
 
     def apply(self, args: SecretSetArgs, ctx: StepContext, plan: Plan) -> dict[str, Any]:
         """Write the value."""
@@ -56,9 +52,7 @@ class SecretRequire(StepType[_Name]):
     def check(self, args: _Name, ctx: StepContext) -> Plan:
         """Look the name up."""
         key = normalize_name(args.name)
-        if key in ctx.pending:
-            return Plan(False, f"{key} would be stored by an earlier step")
-        if ctx.secrets().get_secret(key) is None:
+        if not ctx.has_secret(key):
             raise StepFailed(
                 f"the secret {key} is not in the store; set it with `glassdome secrets set {key}`"
             )
@@ -79,10 +73,9 @@ class SecretGenerate(StepType[SecretGenerateArgs]):
     def check(self, args: SecretGenerateArgs, ctx: StepContext) -> Plan:
         """Changed only when the name is absent."""
         key = normalize_name(args.name)
-        if key in ctx.pending or ctx.secrets().get_secret(key) is not None:
+        if ctx.has_secret(key):
             return Plan(False, f"{key} already stored")
-        ctx.would_store(key, None)
-        return Plan(True, f"{key} will be generated ({args.length} characters)")
+        return Plan(True, f"{key} will be generated ({args.length} characters)", stores={key: None})
 
     def apply(self, args: SecretGenerateArgs, ctx: StepContext, plan: Plan) -> dict[str, Any]:
         """Generate with the `secrets` module and store."""

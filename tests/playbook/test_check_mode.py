@@ -229,3 +229,23 @@ def test_check_says_why_a_value_generated_by_an_earlier_step_cannot_be_read(cli:
     assert result.code == 1, str(result)
     assert step_statuses(result) == [("make", "changed"), ("show", "failed")]
     assert "generates it in a real run only" in step_messages(result)["show"]
+
+
+def test_check_sees_what_a_platform_step_would_store(cli: PlaybookCli, home: Path):
+    """Any step that stores a secret tells the run so (its plan's `stores`), not only the
+    secret.* steps: a later secret.require and secret() see it in --check."""
+    cli.write(
+        "playbook.yml",
+        "name: p\ninputs:\n  - {name: key, type: secret}\nsteps:\n"
+        "  - id: aws\n    uses: aws.verify_access_key\n"
+        "    with: {access_key_id: AKIAABCDEFGHIJKLMNOP, secret_access_key: '{{ inputs.key }}'}\n"
+        "  - {id: needs_it, uses: secret.require, with: {name: aws_secret_access_key}}\n"
+        "  - id: uses_it\n    uses: message\n"
+        "    with: {text: \"{{ secret('aws_secret_access_key') | length }} characters\"}\n",
+    )
+    key = "aws-check-canary-0d3f"
+    result = cli.play("playbook.yml", "--check", "--no-verify", GLASSDOME_INPUT_KEY=key)
+    assert result.code == 0, str(result)
+    assert step_statuses(result) == [("aws", "changed"), ("needs_it", "ok"), ("uses_it", "ok")]
+    assert step_messages(result)["uses_it"] == f"{len(key)} characters"
+    assert not home.exists()
