@@ -19,7 +19,12 @@ from typing import TYPE_CHECKING
 
 from glassdome.backends.base import Availability, BackendContext
 from glassdome.core import crypto
-from glassdome.core.atomic import atomic_write, ensure_private_dir, remove_stale_temps
+from glassdome.core.atomic import (
+    atomic_write,
+    ensure_private_dir,
+    fsync_dir,
+    remove_stale_temps,
+)
 from glassdome.core.master import MasterPasswordSource
 from glassdome.core.sensitive import SecretText
 from glassdome.errors import SecretStoreError, StoreBusy, StoreCorrupted, WrongMasterPassword
@@ -146,6 +151,7 @@ class EncryptedFileBackend:
                 moved.append(self.home / f"{BACKUP_FILE}.orphaned-{suffix}")
                 self.backup_path.replace(moved[1])
             self.store_path.replace(moved[0])
+            fsync_dir(self.home)  # the renames outlive a crash before the new store is written
             self._key, self._raw, self._doc = None, None, crypto.Document(0, {})
         self._notice(
             f"{self.key_path} is missing, so {self.store_path} can no longer be decrypted; "

@@ -69,8 +69,6 @@ def _pydantic_problems(
         elif item["type"] == "missing":
             message = f"missing required key {loc[-1]!r}"
             what = _describe_loc(prefix + loc[:-1]) or "playbook"
-        elif item["type"] == "literal_error":
-            message = f"{message}"
         yield f"{where}: {what}: {message}"
 
 

@@ -7,10 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-__all__ = ["INPUT_TYPES", "InputSpec", "Playbook", "StepSpec", "Validation"]
+__all__ = ["InputSpec", "Playbook", "StepSpec", "Validation"]
 
 InputType = Literal["str", "int", "bool", "choice", "secret", "host", "url", "port", "path"]
-INPUT_TYPES: tuple[str, ...] = InputType.__args__  # type: ignore[attr-defined]
 _IDENTIFIER = r"[a-z_][a-z0-9_]*"
 
 

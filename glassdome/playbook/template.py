@@ -34,7 +34,6 @@ __all__ = [
 ]
 
 ROOTS = ("inputs", "vars", "steps", "settings")
-FUNCTIONS = ("secret",)
 
 
 class TemplateFailed(GlassdomeError):

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from glassdome.core.names import normalize_name
 from glassdome.steps.base import Plan, StepContext, StepFailed, StepType, stored_plan
 from glassdome.steps.net import connect_error, network_cause
-from glassdome.steps.tls import TlsArgs, requests_session, warn_insecure
+from glassdome.steps.tls import TlsArgs, colon_hex, requests_session, warn_insecure
 
 if TYPE_CHECKING:
     import requests
@@ -101,8 +101,7 @@ def _request_error(host: str, port: int, exc: Exception, timeout: float) -> Step
     # urllib3 reports a pin mismatch in its own SSLError, which wraps no network error.
     found = re.search(r'Fingerprints did not match.*?got "([0-9a-fA-F]+)"', str(exc))
     if found:
-        seen = found.group(1).upper()
-        shown = ":".join(seen[i : i + 2] for i in range(0, len(seen), 2))
+        shown = colon_hex(found.group(1))
         return StepFailed(
             f"{host}:{port}: TLS certificate mismatch: the server's SHA-256 is {shown}, "
             "not the pinned fingerprint (nothing was sent)"

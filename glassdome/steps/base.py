@@ -77,6 +77,8 @@ class StepContext:
     # Check mode: the secrets earlier steps would have stored (their plans' `stores`), so
     # later steps and secret() see them as a real run would.
     pending: dict[str, str | None] = field(default_factory=dict)
+    # Servers already warned about in this run (a warning per server, not per step).
+    warned: set[str] = field(default_factory=set)
 
     def has_secret(self, key: str) -> bool:
         """Whether *key* is stored, or (check mode) an earlier step would store it."""

@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 from glassdome.core.names import normalize_name
 from glassdome.steps.base import Plan, StepContext, StepFailed, StepType, stored_plan
 from glassdome.steps.net import TIMEOUT, connect_error
-from glassdome.steps.tls import TlsArgs, normal_fingerprint, ssl_context, warn_insecure
+from glassdome.steps.tls import TlsArgs, colon_hex, normal_fingerprint, ssl_context, warn_insecure
 
 __all__ = [
     "STEP_TYPES",
@@ -47,11 +47,6 @@ class CertificateMismatch(ssl.SSLError):
         self.seen = seen
 
 
-def _colons(hex_digest: str) -> str:
-    upper = hex_digest.upper()
-    return ":".join(upper[i : i + 2] for i in range(0, len(upper), 2))
-
-
 def pinned_context(args: TlsArgs) -> ssl.SSLContext:
     """`tls.ssl_context`, and with ``tls: fingerprint`` a pin checked in every handshake.
 
@@ -69,7 +64,7 @@ def pinned_context(args: TlsArgs) -> ssl.SSLContext:
             super().do_handshake(block)
             seen = hashlib.sha256(self.getpeercert(binary_form=True) or b"").hexdigest()
             if not hmac.compare_digest(seen, pin):
-                raise CertificateMismatch(_colons(seen))
+                raise CertificateMismatch(colon_hex(seen))
 
     context.sslsocket_class = _PinnedSocket
     return context
@@ -191,9 +186,7 @@ class EsxiVerify(StepType[EsxiVerifyArgs]):
     def check(self, args: EsxiVerifyArgs, ctx: StepContext) -> Plan:
         """Log in and out (unless --no-verify), then compare with the stored password."""
         key = normalize_name(args.secret)
-        fingerprint = (
-            _colons(normal_fingerprint(args.fingerprint or "")) if args.tls == "fingerprint" else ""
-        )
+        fingerprint = colon_hex(args.fingerprint or "") if args.tls == "fingerprint" else ""
         if ctx.verify:
             warn_insecure(args, ctx, f"{args.host}:{args.port}")
             about = about_server(args)

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, Field, model_validator
 
 from glassdome.steps.base import Plan, StepArgs, StepContext, StepFailed, StepType
+from glassdome.steps.tls import colon_hex, normal_fingerprint
 
 __all__ = [
     "STEP_TYPES",
@@ -28,12 +29,7 @@ TIMEOUT = 10.0
 
 def format_fingerprint(der: bytes) -> str:
     """SHA-256 of a DER certificate as colon-separated upper-case hex (as Proxmox shows it)."""
-    digest = hashlib.sha256(der).hexdigest().upper()
-    return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
-
-
-def _normal(fingerprint: str) -> str:
-    return fingerprint.replace(":", "").strip().lower()
+    return colon_hex(hashlib.sha256(der).hexdigest())
 
 
 def connect_error(host: str, port: int, exc: BaseException) -> StepFailed:
@@ -189,7 +185,8 @@ class HttpCheck(StepType[HttpCheckArgs]):
                 der = (
                     sock.getpeercert(binary_form=True) if isinstance(sock, ssl.SSLSocket) else None
                 )
-                if not der or _normal(format_fingerprint(der)) != _normal(args.fingerprint):
+                seen = hashlib.sha256(der).hexdigest() if der else ""
+                if seen != normal_fingerprint(args.fingerprint):
                     raise StepFailed(
                         f"{host}:{port}: TLS certificate mismatch: the server's SHA-256 is not "
                         "the pinned fingerprint (nothing was sent)"

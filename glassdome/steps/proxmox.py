@@ -21,13 +21,12 @@ from glassdome.errors import GlassdomeError
 from glassdome.steps.base import Plan, StepContext, StepFailed, StepType
 from glassdome.steps.config import ConfigSet, ConfigSetArgs
 from glassdome.steps.proxmox_api import Endpoint, call, failure, login, token_api
-from glassdome.steps.tls import normal_fingerprint, warn_insecure
+from glassdome.steps.tls import colon_hex, warn_insecure
 
 __all__ = ["STEP_TYPES", "ApiToken", "Nodes", "SaveSettings", "VerifyToken", "instance_names"]
 
 _TOKEN_NAME = r"[A-Za-z][A-Za-z0-9._-]*"  # noqa: S105 - a pattern, not a secret
 _INSTANCE = r"(0[2-9]|[1-9][0-9])?"
-_warned: set[str] = set()
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,12 +71,6 @@ class _TokenId(_Endpoint):
     def full_id(self) -> str:
         """``USER@REALM!NAME``."""
         return f"{self.user}!{self.token_id}"
-
-
-def _warn_once(args: _Endpoint, ctx: StepContext) -> None:
-    if args.tls == "insecure" and args.where not in _warned:
-        _warned.add(args.where)
-        warn_insecure(args, ctx, args.where)
 
 
 # --- proxmox.api_token ---------------------------------------------------------------------
@@ -127,7 +120,7 @@ class ApiToken(StepType[ApiTokenArgs]):
 
     def check(self, args: ApiTokenArgs, ctx: StepContext) -> Plan:
         """Log in, read the version, the token, its ACL and the store; change nothing."""
-        _warn_once(args, ctx)
+        warn_insecure(args, ctx, args.where)
         names = instance_names(args.instance)
         full_id = args.full_id
         api = self._api = login(args, args.password, args.otp)
@@ -269,7 +262,7 @@ class VerifyToken(StepType[TokenArgs]):
 
     def check(self, args: TokenArgs, ctx: StepContext) -> Plan:
         """Ask PVE who the token is and what it may do; compare with the store."""
-        _warn_once(args, ctx)
+        warn_insecure(args, ctx, args.where)
         secret_name = instance_names(args.instance).token_secret
         full_id = args.full_id
         value = _token_value(args, ctx)
@@ -401,8 +394,7 @@ class SaveSettings(StepType[SettingsArgs]):
         if args.tls == "ca" and args.ca_file:
             values["CA_FILE"] = str(Path(args.ca_file).expanduser().resolve())
         if args.tls == "fingerprint" and args.fingerprint:
-            pin = normal_fingerprint(args.fingerprint).upper()
-            values["TLS_FINGERPRINT"] = ":".join(pin[i : i + 2] for i in range(0, len(pin), 2))
+            values["TLS_FINGERPRINT"] = colon_hex(args.fingerprint)
         current = read_values(ctx.env_file) if ctx.env_file.exists() else {}
         for stale in ("CA_FILE", "TLS_FINGERPRINT"):
             if stale not in values and current.get(prefix + stale):

@@ -30,6 +30,12 @@ __all__ = [
 TlsMode = Literal["verify", "ca", "fingerprint", "insecure"]
 
 
+def colon_hex(fingerprint: str) -> str:
+    """Any spelling of a fingerprint as ``AB:CD:...`` (as Proxmox and browsers show it)."""
+    upper = normal_fingerprint(fingerprint).upper()
+    return ":".join(upper[i : i + 2] for i in range(0, len(upper), 2))
+
+
 def normal_fingerprint(fingerprint: str) -> str:
     """``AB:CD:...`` or ``abcd...`` -> ``abcd...`` (what urllib3 and comparisons use)."""
     return fingerprint.replace(":", "").replace(" ", "").strip().lower()
@@ -55,8 +61,9 @@ class TlsArgs(StepArgs):
 
 
 def warn_insecure(args: TlsArgs, ctx: StepContext, where: str) -> None:
-    """Say loudly that certificate checks are off (the user chose it)."""
-    if args.tls == "insecure":
+    """Say loudly that certificate checks are off (the user chose it), once per run."""
+    if args.tls == "insecure" and where not in ctx.warned:
+        ctx.warned.add(where)
         ctx.term.warn(
             f"TLS certificate checks are OFF for {where} (tls: insecure): anyone on the path "
             "can read the credentials; pin the fingerprint instead"
