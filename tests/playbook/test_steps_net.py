@@ -122,7 +122,8 @@ steps:
 def test_pinned_fingerprint_match_is_ok_and_a_mismatch_sends_nothing(
     cli: PlaybookCli, server: TlsServer
 ):
-    """A mismatch fails right after the handshake: the server sees no request and no header."""
+    """A pin matches however it is written (hex, colons, spaces); a mismatch fails right after
+    the handshake: the server sees no request and no header."""
     wrong = colon_hex(b"some other certificate")
     cli.write(
         "playbook.yml",
@@ -135,6 +136,11 @@ steps:
       url: "https://127.0.0.1:{server.port}/api"
       fingerprint: "{server.fingerprint.lower().replace(":", "")}"
       headers: {{X-Token: sent-when-pinned-4c}}
+  - id: spaced
+    uses: http.check
+    with:
+      url: "https://127.0.0.1:{server.port}/api"
+      fingerprint: "{server.fingerprint.replace(":", " ")}"
   - id: mismatch
     uses: http.check
     with:
@@ -145,15 +151,15 @@ steps:
     )
     result = cli.play("playbook.yml")
     assert result.code == 1, str(result)
-    server.wait_for_connections(2)
-    assert step_statuses(result) == [("match", "ok"), ("mismatch", "failed")]
+    server.wait_for_connections(3)
+    assert step_statuses(result) == [("match", "ok"), ("spaced", "ok"), ("mismatch", "failed")]
     assert step_messages(result)["mismatch"] == (
         f"127.0.0.1:{server.port}: TLS certificate mismatch: the server's SHA-256 is not "
         "the pinned fingerprint (nothing was sent)"
     )
-    assert len(server.received) == 2
+    assert len(server.received) == 3
     assert b"X-Token: sent-when-pinned-4c\r\n" in server.received[0]
-    assert server.received[1] == b""
+    assert server.received[2] == b""
     assert "never-sent-7d" not in server.requests_text()
 
 
