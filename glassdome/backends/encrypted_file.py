@@ -27,12 +27,21 @@ from glassdome.core.atomic import (
 )
 from glassdome.core.master import MasterPasswordSource
 from glassdome.core.sensitive import SecretText
-from glassdome.errors import SecretStoreError, StoreBusy, StoreCorrupted, WrongMasterPassword
+from glassdome.errors import (
+    BackendUnavailable,
+    SecretStoreError,
+    StoreBusy,
+    StoreCorrupted,
+    WrongMasterPassword,
+)
 
 if TYPE_CHECKING:
     from filelock import FileLock
 
 __all__ = ["BACKUP_FILE", "KEY_FILE", "STORE_FILE", "EncryptedFileBackend"]
+
+ENV_KDF_MEMORY = "GLASSDOME_KDF_MEMORY_KIB"
+ENV_KDF_ITERATIONS = "GLASSDOME_KDF_ITERATIONS"
 
 STORE_FILE = "secrets.encrypted"
 KEY_FILE = "master_key.enc"
@@ -45,6 +54,25 @@ def _restore_hint(backup: Path, store: Path) -> str:
     if backup.exists():
         return f"; the previous generation is in {backup}: restore it with `cp {backup} {store}`"
     return "; there is no backup generation to restore"
+
+
+def _kdf_from_env(env: Mapping[str, str]) -> crypto.KdfParams:
+    """The KDF a new key file gets: ``GLASSDOME_KDF_*``, else the default."""
+    memory = env.get(ENV_KDF_MEMORY)
+    iterations = env.get(ENV_KDF_ITERATIONS)
+    if not memory and not iterations:
+        return crypto.DEFAULT_KDF
+    try:
+        params = crypto.KdfParams(
+            memory_cost_kib=int(memory) if memory else crypto.DEFAULT_KDF.memory_cost_kib,
+            iterations=int(iterations) if iterations else crypto.DEFAULT_KDF.iterations,
+            lanes=crypto.DEFAULT_KDF.lanes,
+        )
+        return crypto.check_kdf(params)
+    except ValueError as exc:
+        raise BackendUnavailable(
+            f"{ENV_KDF_MEMORY}/{ENV_KDF_ITERATIONS}: {exc}; unset them to use the defaults"
+        ) from None
 
 
 class EncryptedFileBackend:
@@ -82,7 +110,8 @@ class EncryptedFileBackend:
     @classmethod
     def from_context(cls, context: BackendContext) -> EncryptedFileBackend:
         """Build for ``$GLASSDOME_HOME`` with the context's password source."""
-        return cls(context.home, context.password, kdf=context.kdf, notice=context.notice)
+        kdf = context.kdf or _kdf_from_env(context.env)
+        return cls(context.home, context.password, kdf=kdf, notice=context.notice)
 
     def __repr__(self) -> str:
         state = "unlocked" if self._key is not None else "locked"

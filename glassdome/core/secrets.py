@@ -20,14 +20,16 @@ import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from glassdome.backends.base import Availability, BackendContext, SecretBackend
-from glassdome.core.crypto import DEFAULT_KDF, KdfParams, check_kdf
 from glassdome.core.master import MasterPasswordSource
 from glassdome.core.names import check_value, normalize_name
 from glassdome.core.sensitive import SecretText, Sensitive, reveal
 from glassdome.errors import BackendUnavailable, SecretStoreError
+
+if TYPE_CHECKING:
+    from glassdome.core.crypto import KdfParams
 
 __all__ = [
     "ENV_BACKEND",
@@ -41,8 +43,6 @@ __all__ = [
 
 ENV_BACKEND = "GLASSDOME_SECRETS_BACKEND"
 ENV_HOME = "GLASSDOME_HOME"
-ENV_KDF_MEMORY = "GLASSDOME_KDF_MEMORY_KIB"
-ENV_KDF_ITERATIONS = "GLASSDOME_KDF_ITERATIONS"
 # Records which backend auto selection first stored into (see `_choose_auto`).
 MARKER_FILE = "backend"
 
@@ -52,24 +52,6 @@ def default_home(env: Mapping[str, str] | None = None) -> Path:
     env = os.environ if env is None else env
     configured = env.get(ENV_HOME)
     return Path(configured).expanduser() if configured else Path.home() / ".glassdome"
-
-
-def _kdf_from_env(env: Mapping[str, str]) -> KdfParams:
-    memory = env.get(ENV_KDF_MEMORY)
-    iterations = env.get(ENV_KDF_ITERATIONS)
-    if not memory and not iterations:
-        return DEFAULT_KDF
-    try:
-        params = KdfParams(
-            memory_cost_kib=int(memory) if memory else DEFAULT_KDF.memory_cost_kib,
-            iterations=int(iterations) if iterations else DEFAULT_KDF.iterations,
-            lanes=DEFAULT_KDF.lanes,
-        )
-        return check_kdf(params)
-    except ValueError as exc:
-        raise BackendUnavailable(
-            f"{ENV_KDF_MEMORY}/{ENV_KDF_ITERATIONS}: {exc}; unset them to use the defaults"
-        ) from None
 
 
 class StoreDescription(NamedTuple):
@@ -119,10 +101,10 @@ class SecretsManager:
     # -- selection -----------------------------------------------------------
 
     def _context(self) -> BackendContext:
-        kdf = self._kdf or _kdf_from_env(self._env)
+        # The KDF is the encrypted file's business: it reads GLASSDOME_KDF_* itself.
         if self._notice is None:
-            return BackendContext(self.home, self._env, self._password, kdf)
-        return BackendContext(self.home, self._env, self._password, kdf, self._notice)
+            return BackendContext(self.home, self._env, self._password, self._kdf)
+        return BackendContext(self.home, self._env, self._password, self._kdf, self._notice)
 
     def _select(self) -> SecretBackend:
         if self._backend is not None:

@@ -81,3 +81,17 @@ def test_a_keyring_that_stops_after_selection_raises_a_clear_error(
         manager.set_secret("token", "canary-value-9d2f")
     assert "canary-value-9d2f" not in str(write.value)
     assert "before-the-crash" not in str(read.value)
+
+
+def test_kdf_settings_concern_the_file_store_only(
+    home: Path, password_env: str, keyring_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A KDF below the floor is refused by the encrypted file, and stops no other backend."""
+    monkeypatch.setenv("GLASSDOME_KDF_MEMORY_KIB", "10")
+    use_keyring(monkeypatch, KEYRING_BACKEND)
+    keyring_store = SecretsManager(backend="keyring")
+    keyring_store.set_secret("lab_token", "kept-in-the-keyring")
+    assert keyring_store.get_secret("lab_token") == "kept-in-the-keyring"
+    with pytest.raises(BackendUnavailable, match=r"^GLASSDOME_KDF_MEMORY_KIB/"):
+        SecretsManager(backend="file").set_secret("lab_token", "x" * 12)
+    assert not (home / "master_key.enc").exists()
