@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -12,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from glassdome import __version__
-from glassdome.errors import GlassdomeError, UsageError
+from glassdome.errors import GlassdomeError, UsageError, debug_enabled
 
 __all__ = ["build_parser", "guarded", "main"]
 
@@ -261,7 +260,7 @@ def guarded(action: Callable[[], int]) -> int:
 
     ``GLASSDOME_DEBUG=1`` adds the traceback; the exit code stays 1 or 2 either way.
     """
-    debug = os.environ.get("GLASSDOME_DEBUG", "") not in {"", "0"}
+    debug = debug_enabled()
     try:
         return action()
     except UsageError as exc:

@@ -6,6 +6,9 @@ secret value: messages name secrets, they never quote them.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
+
 __all__ = [
     "BackendUnavailable",
     "GlassdomeError",
@@ -19,6 +22,7 @@ __all__ = [
     "UsageError",
     "WeakMasterPassword",
     "WrongMasterPassword",
+    "debug_enabled",
 ]
 
 
@@ -76,3 +80,8 @@ class SecretConflict(SecretStoreError):
 
 class UsageError(GlassdomeError):
     """A command was called wrongly (exit code 2); the message says how to call it."""
+
+
+def debug_enabled(env: Mapping[str, str] | None = None) -> bool:
+    """Whether ``GLASSDOME_DEBUG`` (in *env*, default the process's) asks for tracebacks."""
+    return (os.environ if env is None else env).get("GLASSDOME_DEBUG", "") not in {"", "0"}

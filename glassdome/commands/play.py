@@ -8,7 +8,7 @@ from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from glassdome.errors import GlassdomeError, UsageError
+from glassdome.errors import GlassdomeError, UsageError, debug_enabled
 from glassdome.ui.console import Terminal
 from glassdome.ui.redact import RedactingStream, Redactor
 
@@ -145,11 +145,11 @@ def play(
             else:
                 code = EXIT_FAILED
             print(f"glassdome: error: {exc}", file=sys.stderr)
-            if term.env.get("GLASSDOME_DEBUG", "") not in {"", "0"}:
+            if debug_enabled(term.env):
                 _print_traceback()
             return code
         except Exception as exc:  # noqa: BLE001 - reported here, masked; Python's own report is not
-            debug = term.env.get("GLASSDOME_DEBUG", "") not in {"", "0"}
+            debug = debug_enabled(term.env)
             hint = "" if debug else " (GLASSDOME_DEBUG=1 shows where)"
             print(
                 f"glassdome: error: unexpected {type(exc).__name__}: {exc}{hint}", file=sys.stderr

@@ -9,22 +9,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from glassdome.errors import GlassdomeError
+from glassdome.errors import GlassdomeError, debug_enabled
 from glassdome.playbook.loader import LoadedPlaybook
 from glassdome.playbook.model import StepSpec
 from glassdome.playbook.template import evaluate, render
 from glassdome.steps.base import StepContext, StepType
 
-__all__ = ["Recap", "RunOptions", "StepEvent", "debug_enabled", "run_steps"]
+__all__ = ["Recap", "RunOptions", "StepEvent", "run_steps"]
 
 STATUSES = ("ok", "changed", "skipped", "failed")
-
-
-def debug_enabled() -> bool:
-    """Whether ``GLASSDOME_DEBUG`` asks for tracebacks."""
-    import os
-
-    return os.environ.get("GLASSDOME_DEBUG", "") not in {"", "0"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +129,7 @@ def run_steps(
             except GlassdomeError as exc:
                 status, message, ignored = "failed", str(exc), spec.ignore_errors
             except Exception as exc:
-                if debug_enabled():
+                if debug_enabled(step_context.term.env):
                     raise
                 message = f"unexpected {type(exc).__name__}: {exc} (GLASSDOME_DEBUG=1 shows where)"
                 status, ignored = "failed", spec.ignore_errors
