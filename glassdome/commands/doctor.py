@@ -81,7 +81,8 @@ def diagnose(manager: SecretsManager, env_file: Path) -> list[Check]:
         probes = described.probes
         checks.append(Check("backend", "ok", f"{described.backend}: {described.reason}"))
         for key, value in described.details.items():
-            checks.append(Check(key, "info", value))
+            if key != "kdf":  # judged below, against the current default, as "KDF"
+                checks.append(Check(key, "info", value))
     state = probes.get("keyring") or manager.probe("keyring")
     checks.append(Check("OS keyring", "ok" if state.available else "info", state.reason))
 

@@ -381,6 +381,7 @@ def test_doctor_reports_backend_keyring_paths_permissions_and_a_weak_kdf(cli: Cl
     assert "below the current default" in checks["KDF"]["detail"]
     attention = [c["name"] for c in checks.values() if c["status"] == "attention"]
     assert attention == ["KDF"]
+    assert [c["name"] for c in checks.values() if "argon2id" in c["detail"]] == ["KDF"]
 
 
 def test_doctor_table_names_the_finding_and_exits_1(cli: Cli):
