@@ -59,6 +59,14 @@ def home(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def work(tmp_path: Path) -> Path:
+    """The current directory of a test's runs: where ``.env`` (and a playbook) live."""
+    folder = tmp_path / "work"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
 def password_env(monkeypatch: pytest.MonkeyPatch) -> str:
     """Provide the master password through the environment."""
     monkeypatch.setenv("GLASSDOME_MASTER_PASSWORD", PASSWORD)

@@ -1,4 +1,4 @@
-"""Fixtures for the CLI tests: a work folder (holding the .env) and glassdome run in it."""
+"""Fixtures for the CLI tests: glassdome run in the work folder."""
 
 from __future__ import annotations
 
@@ -7,14 +7,6 @@ from pathlib import Path
 import pytest
 
 from tests.cli.runner import Cli
-
-
-@pytest.fixture
-def work(tmp_path: Path) -> Path:
-    """The current directory of every run: where ``.env`` lives."""
-    folder = tmp_path / "work"
-    folder.mkdir()
-    return folder
 
 
 @pytest.fixture

@@ -9,18 +9,16 @@ except the .env it came from and the .env.bak that --scrub keeps.
 
 from __future__ import annotations
 
-import base64
 import io
-import json
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote, quote_plus
 
 import pytest
 from dotenv import dotenv_values
 
 from tests.cli.runner import Cli, Result
+from tests.leaks import forms
 
 # Characters that change under JSON-escaping ("\ and non-ASCII), URL-encoding and base64.
 CANARY = 'canary-7f3c9e-Sup3r$ecret/+="q"\\é'
@@ -28,30 +26,6 @@ ENV_CANARY = 'envcanary-4b1d08-Pa55$word/+="z"\\ü'
 NEW_PASSWORD = "the new master passphrase"
 DEBUG = {"GLASSDOME_DEBUG": "1"}
 AFTER_PASSWD = {"GLASSDOME_MASTER_PASSWORD": NEW_PASSWORD}
-
-
-def forms(secret: str) -> dict[str, str]:
-    """*secret* as it would look printed, JSON-escaped, URL-encoded, hex or base64-encoded."""
-    raw = secret.encode("utf-8")
-    found = {
-        "plain": secret,
-        "lower-case": secret.lower(),
-        "json": json.dumps(secret)[1:-1],
-        "json-utf8": json.dumps(secret, ensure_ascii=False)[1:-1],
-        "url": quote(secret, safe=""),
-        "url-plus": quote_plus(secret),
-        "hex": raw.hex(),
-    }
-    # Inside a longer base64 text the canary starts at any of 3 alignments: keep the
-    # characters that depend on the canary alone.
-    for offset in range(3):
-        for name, encode in (
-            ("base64", base64.b64encode),
-            ("urlsafe-base64", base64.urlsafe_b64encode),
-        ):
-            text = encode(b"\0" * offset + raw).decode("ascii")
-            found[f"{name}@{offset}"] = text[(4 * offset + 2) // 3 : -4]
-    return found
 
 
 FORMS = {

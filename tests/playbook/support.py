@@ -9,18 +9,17 @@ might hold.
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, quote_plus
 
 from glassdome.core.config import Settings
 from glassdome.core.secrets import SecretsManager
 from tests.cli.runner import Cli, Result
 from tests.conftest import REPO, subprocess_env
+from tests.leaks import forms
 
 FIXTURES = REPO / "tests" / "fixtures" / "playbooks"
 
@@ -93,29 +92,7 @@ def tree(folder: Path) -> dict[str, bytes]:
     }
 
 
-def encodings(secret: str) -> dict[str, str]:
-    """*secret* as it would show up printed, JSON-escaped, URL-encoded or base64-encoded."""
-    raw = secret.encode("utf-8")
-    found = {
-        "plain": secret,
-        "json": json.dumps(secret)[1:-1],
-        "json-utf8": json.dumps(secret, ensure_ascii=False)[1:-1],
-        "json-in-json": json.dumps(json.dumps(secret)[1:-1])[1:-1],
-        "url": quote(secret, safe=""),
-        "url-path": quote(secret),
-        "url-plus": quote_plus(secret),
-        "repr": repr(secret)[1:-1],
-    }
-    # Inside a longer base64 text the secret starts at any of 3 alignments: keep the
-    # characters that depend on the secret alone.
-    for offset in range(3):
-        for name, encode in (
-            ("base64", base64.b64encode),
-            ("urlsafe-base64", base64.urlsafe_b64encode),
-        ):
-            text = encode(b"\0" * offset + raw).decode("ascii")
-            found[f"{name}@{offset}"] = text[(4 * offset + 2) // 3 : -4]
-    return found
+encodings = forms  # the leak checks' one list of forms
 
 
 def leaks(text: str, secrets: Mapping[str, str]) -> list[str]:

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tests.cli.runner import Cli, Result
-from tests.cli.test_leaks import forms
 from tests.conftest import REPO
+from tests.leaks import forms
 from tests.playbook.support import step_statuses
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ def failed_step(result: Result) -> dict[str, Any]:
 
 
 def assert_no_leak(secret: str, texts: Iterable[str]) -> None:
-    """*secret* shows in none of *texts*, in any form of `tests.cli.test_leaks.forms`."""
+    """*secret* shows in none of *texts*, in any form of `tests.leaks.forms`."""
     for text in texts:
         for kind, form in forms(secret).items():
             assert form not in text, f"the secret shows ({kind}) in:\n{text}"
