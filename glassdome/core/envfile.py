@@ -10,7 +10,8 @@ from __future__ import annotations
 import io
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,6 +28,7 @@ __all__ = [
 ]
 
 ENV_FILE_VARIABLE = "GLASSDOME_ENV_FILE"
+_LOCK_TIMEOUT = 30.0  # seconds to wait for another glassdome editing the same file
 
 
 def env_file_path(env: Mapping[str, str] | None = None) -> Path:
@@ -86,7 +88,15 @@ def remove_keys(
 
     Matching is case-insensitive. With *backup*, the file as it was is first
     saved to ``<name>.bak`` with mode 0600. Returns the keys actually removed.
+    Read, edit and write happen under ``<name>.lock``, as in `set_values`.
     """
+    with _locked(path):
+        return _remove_keys(path, keys, comment, backup=backup)
+
+
+def _remove_keys(
+    path: Path, keys: Iterable[str], comment: Callable[[str], str], *, backup: bool
+) -> list[str]:
     from dotenv.parser import parse_stream
 
     wanted = {k.upper() for k in keys}
@@ -134,10 +144,30 @@ def set_values(path: Path, values: Mapping[str, str]) -> list[str]:
     line ending kept); new keys are appended. Every other line stays byte for
     byte. The result is read back with python-dotenv before it is written, so a
     value dotenv would read differently (``${...}`` interpolation) is refused.
+    Read, edit and write happen under ``<name>.lock``, so concurrent edits all land.
     """
+    _check_keys(values)
+    with _locked(path):
+        return _set_values(path, values)
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    from filelock import FileLock
+
+    lock = FileLock(
+        path.with_name(path.name + ".lock"),
+        timeout=_LOCK_TIMEOUT,
+        mode=0o600,
+        preserve_lock_file=True,  # plain flock: removing a lock file races with its users
+    )
+    with lock:
+        yield
+
+
+def _set_values(path: Path, values: Mapping[str, str]) -> list[str]:
     from dotenv.parser import parse_stream
 
-    _check_keys(values)
     try:
         original = _read_text(path)
     except FileNotFoundError:

@@ -156,3 +156,23 @@ def test_check_writable_refuses_exactly_what_set_values_refuses(env: Path, value
     else:
         with pytest.raises(ValueError, match=r"would read the value back differently"):
             check_writable({"KEY": value})
+
+
+def test_concurrent_edits_of_one_file_all_land(env: Path):
+    """Read, edit and write happen under a lock: four processes adding keys lose none."""
+    import subprocess
+    import sys
+
+    env.write_text("# shared\nKEPT=1\n")
+    script = (
+        "import sys; from pathlib import Path; from glassdome.core.envfile import set_values\n"
+        "for i in range(15): set_values(Path(sys.argv[1]), {f'K_{sys.argv[2]}_{i}': str(i)})\n"
+    )
+    workers = [
+        subprocess.Popen([sys.executable, "-c", script, str(env), str(n)]) for n in range(4)
+    ]
+    assert [worker.wait(timeout=120) for worker in workers] == [0, 0, 0, 0]
+    values = read_values(env)
+    assert values.pop("KEPT") == "1"
+    assert values == {f"K_{n}_{i}": str(i) for n in range(4) for i in range(15)}
+    assert env.read_text().startswith("# shared\nKEPT=1\n")
