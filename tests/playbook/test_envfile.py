@@ -168,9 +168,7 @@ def test_concurrent_edits_of_one_file_all_land(env: Path):
         "import sys; from pathlib import Path; from glassdome.core.envfile import set_values\n"
         "for i in range(15): set_values(Path(sys.argv[1]), {f'K_{sys.argv[2]}_{i}': str(i)})\n"
     )
-    workers = [
-        subprocess.Popen([sys.executable, "-c", script, str(env), str(n)]) for n in range(4)
-    ]
+    workers = [subprocess.Popen([sys.executable, "-c", script, str(env), str(n)]) for n in range(4)]
     assert [worker.wait(timeout=120) for worker in workers] == [0, 0, 0, 0]
     values = read_values(env)
     assert values.pop("KEPT") == "1"
