@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 from collections.abc import Callable
@@ -47,6 +48,30 @@ def system_deps(c: Context) -> None:
         raise Exit(f"still missing after apt-get: {' '.join(still)}", 1)
 
 
+def _print_versions() -> None:
+    """One line per direct dependency, as installed, so a failing run names what it ran on."""
+    from importlib import metadata
+
+    names: dict[str, None] = {}
+    for requirement in metadata.requires("glassdome") or []:
+        found = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", requirement)
+        if found and found.group().lower() != "glassdome":
+            names[found.group()] = None
+    print(f"python {sys.version.split()[0]} ({sys.executable})", file=sys.stderr)
+    for name in names:
+        try:
+            version = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            version = "not installed"
+        print(f"{name} {version}", file=sys.stderr)
+    try:
+        from cryptography.hazmat.backends.openssl.backend import backend
+
+        print(f"cryptography's {backend.openssl_version_text()}", file=sys.stderr)
+    except ImportError:
+        pass
+
+
 @task
 def lint(c: Context) -> None:
     """Run ruff (lint and format check) and mypy --strict on the package."""
@@ -65,6 +90,7 @@ def lint(c: Context) -> None:
 )
 def test(c: Context, k: str = "", lint_first: bool = True, args: str = "") -> None:
     """Install what the tests need, lint, and run the whole test suite."""
+    _print_versions()
     if lint_first:
         lint(c)
     selection = f"-k {k!r}" if k else ""

@@ -12,6 +12,8 @@ import pytest
 from glassdome.core.crypto import KDF_FLOOR
 from glassdome.core.secrets import reset_secrets_manager
 
+pytest_plugins = ["tests.watchdog"]
+
 PASSWORD = "correct horse battery"
 REPO = Path(__file__).resolve().parent.parent
 

@@ -13,6 +13,7 @@ import base64
 import binascii
 import json
 import os
+import threading
 from typing import Any, NamedTuple
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -146,8 +147,20 @@ class Document(NamedTuple):
         return f"Document(generation={self.generation}, names={len(self.secrets)})"
 
 
+# One Argon2id derivation at a time in this process. Some cryptography builds
+# (50.x, OpenSSL 4) deadlock when two threads derive with lanes > 1 at once,
+# and a derivation already uses every core, so serialising costs no throughput.
+_DERIVE_LOCK = threading.Lock()
+
+
 def _derive_kek(password: SecretText, salt: bytes, params: KdfParams, key_id: str) -> Fernet:
-    raw = Argon2id(
+    with _DERIVE_LOCK:
+        raw = _argon2id(salt, params, key_id).derive(password.get_secret_value().encode("utf-8"))
+    return Fernet(base64.urlsafe_b64encode(raw))
+
+
+def _argon2id(salt: bytes, params: KdfParams, key_id: str) -> Argon2id:
+    return Argon2id(
         salt=salt,
         length=32,
         iterations=params.iterations,
@@ -155,8 +168,7 @@ def _derive_kek(password: SecretText, salt: bytes, params: KdfParams, key_id: st
         memory_cost=params.memory_cost_kib,
         # Binding the key id means a key file with a swapped id no longer unlocks.
         ad=f"{KEY_FORMAT}/{FORMAT_VERSION}/{key_id}".encode("ascii"),
-    ).derive(password.get_secret_value().encode("utf-8"))
-    return Fernet(base64.urlsafe_b64encode(raw))
+    )
 
 
 def new_key_file(password: SecretText, params: KdfParams) -> tuple[KeyFile, UnlockedKey]:

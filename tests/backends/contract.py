@@ -7,7 +7,6 @@ proves itself by passing every test here.
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ import pytest
 from glassdome.core.names import MAX_VALUE_BYTES
 from glassdome.core.secrets import SecretsManager
 from glassdome.errors import InvalidSecretName, InvalidSecretValue
+from tests.threads import run_in_threads
 
 
 class BackendContract:
@@ -107,22 +107,13 @@ class BackendContract:
 
     def test_concurrent_writers_lose_nothing(self, manager: SecretsManager) -> None:
         manager.set_secret("seed", "value")  # creates the store before the race
-        errors: list[BaseException] = []
 
         def writer(worker: int) -> None:
-            try:
-                own = self.make_manager()
-                for i in range(5):
-                    own.set_secret(f"w{worker}_{i}", f"value-{worker}-{i}")
-            except BaseException as exc:  # noqa: BLE001 - collected and asserted below
-                errors.append(exc)
+            own = self.make_manager()
+            for i in range(5):
+                own.set_secret(f"w{worker}_{i}", f"value-{worker}-{i}")
 
-        threads = [threading.Thread(target=writer, args=(w,)) for w in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert errors == []
+        run_in_threads(writer, [(w,) for w in range(4)])
         final = self.make_manager()
         expected = {f"w{w}_{i}" for w in range(4) for i in range(5)}
         assert expected <= set(final.list_secrets())

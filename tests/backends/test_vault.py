@@ -17,6 +17,7 @@ from glassdome.backends.registry import backend_factories
 from glassdome.backends.vault import VaultBackend
 from glassdome.core.secrets import SecretsManager
 from glassdome.errors import BackendUnavailable, SecretConflict, SecretStoreError
+from tests.threads import run_in_threads
 from tests.backends.local_server import GUARD, refused_url, silent_url
 from tests.backends.openbao import OpenBao, use_vault, use_vault_token
 from tests.backends.remote import RemoteEndToEnd, from_environment, why_unavailable
@@ -462,11 +463,7 @@ def test_concurrent_writers_to_one_name_never_lose_an_acknowledged_write(
             with lock:
                 landed.append(value)
 
-    threads = [threading.Thread(target=writer, args=(w,)) for w in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(GUARD)
+    run_in_threads(writer, [(w,) for w in range(4)], GUARD)
     assert landed, "no write landed at all"
     final = vault_manager(home).get_secret("hot")
     assert final in landed
