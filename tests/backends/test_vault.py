@@ -17,11 +17,11 @@ from glassdome.backends.registry import backend_factories
 from glassdome.backends.vault import VaultBackend
 from glassdome.core.secrets import SecretsManager
 from glassdome.errors import BackendUnavailable, SecretConflict, SecretStoreError
-from tests.threads import run_in_threads
 from tests.backends.local_server import GUARD, refused_url, silent_url
 from tests.backends.openbao import OpenBao, use_vault, use_vault_token
 from tests.backends.remote import RemoteEndToEnd, from_environment, why_unavailable
 from tests.conftest import PASSWORD
+from tests.threads import run_in_threads
 
 
 class AppRoleLogin(NamedTuple):
