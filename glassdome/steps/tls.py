@@ -87,6 +87,28 @@ def requests_session(args: TlsArgs) -> requests.Session:
                 kw["assert_fingerprint"] = pin  # checked in the handshake, before a byte is sent
             super().init_poolmanager(*a, **kw)
 
+        def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+            # With HTTPS_PROXY / ALL_PROXY set, requests builds a separate urllib3
+            # ProxyManager (or SOCKSProxyManager) that never sees init_poolmanager's
+            # keywords: the pin must be handed to it too, so the server's certificate is
+            # checked in the handshake made through the proxy's CONNECT tunnel.
+            if pin:
+                proxy_kwargs["assert_fingerprint"] = pin
+            return super().proxy_manager_for(proxy, **proxy_kwargs)
+
+        def get_connection_with_tls_context(self, request: Any, *a: Any, **kw: Any) -> Any:
+            conn = super().get_connection_with_tls_context(request, *a, **kw)
+            # Whatever path requests took (direct, proxy, a pool cached before), an HTTPS
+            # connection that would not check the pin is refused before anything is sent.
+            unchecked = getattr(conn, "assert_fingerprint", None) != pin
+            if pin and getattr(conn, "scheme", None) == "https" and unchecked:
+                raise requests.exceptions.SSLError(
+                    "the pinned certificate fingerprint would not be checked on this "
+                    "connection (nothing was sent)",
+                    request=request,
+                )
+            return conn
+
         def send(self, request: Any, *a: Any, **kw: Any) -> Any:
             # Per request: requests lets REQUESTS_CA_BUNDLE override a session's `verify`.
             # Plain `verify` keeps requests' own choice (REQUESTS_CA_BUNDLE, else certifi).

@@ -219,3 +219,35 @@ steps:
         assert "sent ***" in result.out
     server.wait_for_connections(2)
     assert f"Authorization: PVEAPIToken=root@pam!ci={token}\r\n" in server.requests_text()
+
+
+def test_http_check_pin_holds_with_an_https_proxy_set(
+    cli: PlaybookCli, server: TlsServer, tmp_path: Path
+):
+    """HTTPS_PROXY pointing at a proxy that tunnels to an impostor changes nothing: http.check
+    connects to the URL's own host (http.client takes no proxy), so a mismatch sends nothing."""
+    from tests.connect_proxy import ConnectProxy
+
+    (tmp_path / "impostor").mkdir()
+    with TlsServer(tmp_path / "impostor") as impostor, ConnectProxy(impostor.port) as proxy:
+        for target, pin in ((impostor, server.fingerprint), (server, server.fingerprint)):
+            cli.write(
+                "playbook.yml",
+                f"""\
+name: proxied
+steps:
+  - id: get
+    uses: http.check
+    with:
+      url: "https://127.0.0.1:{target.port}/api"
+      fingerprint: "{pin}"
+      headers: {{X-Token: never-sent-to-an-impostor-5e}}
+""",
+            )
+            env = {"HTTPS_PROXY": proxy.url, "https_proxy": proxy.url, "ALL_PROXY": proxy.url}
+            result = cli.play("playbook.yml", unset=("NO_PROXY", "no_proxy"), **env)
+            target.wait_for_connections(1)
+            expected = "ok" if target is server else "failed"
+            assert step_statuses(result) == [("get", expected)], str(result)
+        assert impostor.received == [b""]
+        assert "never-sent-to-an-impostor-5e" in server.requests_text()
