@@ -38,7 +38,7 @@ from glassdome.errors import (
 if TYPE_CHECKING:
     from filelock import FileLock
 
-__all__ = ["BACKUP_FILE", "KEY_FILE", "STORE_FILE", "EncryptedFileBackend"]
+__all__ = ["BACKUP_FILE", "KEY_FILE", "PENDING_KEY_FILE", "STORE_FILE", "EncryptedFileBackend"]
 
 ENV_KDF_MEMORY = "GLASSDOME_KDF_MEMORY_KIB"
 ENV_KDF_ITERATIONS = "GLASSDOME_KDF_ITERATIONS"
@@ -46,6 +46,8 @@ ENV_KDF_ITERATIONS = "GLASSDOME_KDF_ITERATIONS"
 STORE_FILE = "secrets.encrypted"
 KEY_FILE = "master_key.enc"
 BACKUP_FILE = "secrets.encrypted.bak"
+# passwd's new key file, before it replaces KEY_FILE (see change_master_password).
+PENDING_KEY_FILE = "master_key.enc.pending"
 LOCK_FILE = "secrets.lock"
 _LOCK_TIMEOUT = 30.0
 
@@ -93,6 +95,7 @@ class EncryptedFileBackend:
         self.store_path = self.home / STORE_FILE
         self.key_path = self.home / KEY_FILE
         self.backup_path = self.home / BACKUP_FILE
+        self.pending_key_path = self.home / PENDING_KEY_FILE
         self._lock_path = self.home / LOCK_FILE
         self._password = password or MasterPasswordSource()
         self._kdf = crypto.check_kdf(kdf) if kdf is not None else crypto.DEFAULT_KDF
@@ -237,6 +240,12 @@ class EncryptedFileBackend:
         if self._key is not None and self._key.key_id == key_id:
             return self._key
         key_file = self._read_key_file()
+        if key_file.key_id != key_id and self.pending_key_path.exists():
+            # A passwd is running (the lock waits for it) or was interrupted after the store
+            # was rewritten: finish it, then read the key file it leaves.
+            with self._locked():
+                self._finish_pending_passwd()
+            key_file = self._read_key_file()
         if key_file.key_id != key_id:
             raise StoreCorrupted(
                 f"{self.store_path} was not written with the key in {self.key_path} "
@@ -276,6 +285,7 @@ class EncryptedFileBackend:
     ) -> bool:
         remove_stale_temps(self.store_path)
         remove_stale_temps(self.key_path)
+        self._finish_pending_passwd()
         doc = self._current()
         secrets = dict(doc.secrets)
         if not change(secrets):
@@ -327,16 +337,121 @@ class EncryptedFileBackend:
         """Every stored name, sorted."""
         return sorted(self._current().secrets)
 
+    def _finish_pending_passwd(self) -> None:
+        """Under the lock: complete or discard what an interrupted passwd left behind.
+
+        The store's header names its key id. If the store is already under the pending
+        key, passwd got past its commit point and the pending key file is installed;
+        otherwise passwd never committed and the pending file is thrown away.
+        """
+        remove_stale_temps(self.pending_key_path)
+        if not self.pending_key_path.exists():
+            return
+        try:
+            pending = crypto.parse_key_file(
+                self.pending_key_path.read_bytes(), str(self.pending_key_path)
+            )
+            store_key_id = crypto.document_key_id(
+                self.store_path.read_bytes(), str(self.store_path)
+            )
+        except (StoreCorrupted, FileNotFoundError):
+            store_key_id = None
+            pending = None
+        if pending is not None and pending.key_id == store_key_id:
+            self._install_pending_key()
+        else:
+            self.pending_key_path.unlink(missing_ok=True)
+            fsync_dir(self.home)
+
+    def _install_pending_key(self) -> None:
+        self.pending_key_path.replace(self.key_path)
+        fsync_dir(self.home)
+
     def change_master_password(
         self, old: SecretText, new: SecretText, kdf: crypto.KdfParams | None = None
-    ) -> None:
-        """Re-wrap the data key under *new* (with current KDF defaults); the store is untouched."""
+    ) -> str:
+        """Rotate the data key: a new key under *new*, the store and its .bak re-encrypted.
+
+        Re-wrapping the same data key would let an old copy of ``master_key.enc`` plus the
+        old password read everything written after the change, so the data key, and with it
+        the key id, is new. Returns one line saying what happened to the .bak.
+
+        Crash safety: the two files cannot be replaced together, so the order is
+          1. the new key file goes to ``master_key.enc.pending`` (``master_key.enc`` untouched);
+          2. ``secrets.encrypted`` is replaced by the document under the new key: the commit
+             point, since its header now names the new key id, which only the pending file
+             holds and which the old key file cannot open (the ids differ, and the key id is
+             bound into the Argon2id derivation);
+          3. ``secrets.encrypted.bak`` is re-encrypted under the new key;
+          4. the pending file is renamed over ``master_key.enc``.
+        A crash before 2 leaves the old store and key (the old password works, the pending
+        file is discarded); a crash after 2 leaves a store whose key id matches the pending
+        file, and the next reader or writer finishes the rename (the new password works).
+        Either way one password opens the store. A crash between 2 and 3 leaves the .bak
+        under the old key: it holds only data from before the change, so nothing new leaks.
+        """
+        params = kdf or self._kdf
+        crypto.check_new_password(new)
+        crypto.check_kdf(params)
         with self._mutex, self._locked():
+            remove_stale_temps(self.store_path)
+            remove_stale_temps(self.key_path)
+            self._finish_pending_passwd()
             if not self.key_path.exists():
                 raise SecretStoreError(
                     f"there is no store in {self.home} yet, so no master password to change; "
                     "the first `glassdome secrets set` creates one"
                 )
-            key_file = self._read_key_file()
-            rewrapped = crypto.rewrap_key_file(key_file, old, new, kdf or self._kdf)
-            atomic_write(self.key_path, rewrapped.to_bytes())
+            old_key = crypto.unlock_key_file(self._read_key_file(), old)
+            doc = self._read_document(self.store_path, old_key, missing_ok=True)
+            backup = self._read_document(self.backup_path, old_key, missing_ok=True)
+            if doc is None and self.backup_path.exists():
+                raise StoreCorrupted(
+                    f"{self.store_path} is missing but its backup exists; restore it with "
+                    f"`cp {self.backup_path} {self.store_path}`"
+                )
+            key_file, new_key = crypto.new_key_file(new, params)
+            atomic_write(self.pending_key_path, key_file.to_bytes())  # 1
+            doc = doc or crypto.Document(0, {})
+            new_doc = crypto.Document(doc.generation + 1, dict(doc.secrets))
+            atomic_write(self.store_path, crypto.encrypt_document(new_key, new_doc))  # 2
+            if backup is not None:
+                atomic_write(self.backup_path, crypto.encrypt_document(new_key, backup))  # 3
+                said = f"{BACKUP_FILE} (the previous generation) was re-encrypted under it"
+            elif self.backup_path.exists():
+                said = f"{BACKUP_FILE} was left as it was (the old data key does not open it)"
+            else:
+                said = f"there is no {BACKUP_FILE} to re-encrypt"
+            self._install_pending_key()  # 4
+            self._key, self._raw, self._doc = new_key, None, new_doc
+            self.unlock_count += 1
+        return f"The store was re-encrypted under a new data key; {said}."
+
+    def _read_document(
+        self, path: Path, key: crypto.UnlockedKey, *, missing_ok: bool
+    ) -> crypto.Document | None:
+        """*path* decrypted with *key*; None if it is missing (store) or not under *key* (.bak)."""
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            if missing_ok:
+                return None
+            raise
+        if path == self.store_path:
+            if crypto.document_key_id(raw, str(path)) != key.key_id:
+                raise self._with_hint(
+                    StoreCorrupted(
+                        f"{self.store_path} was not written with the key in {self.key_path} "
+                        "(one of the two files was replaced)"
+                    )
+                )
+            try:
+                return crypto.decrypt_document(key, raw, str(path))
+            except StoreCorrupted as exc:
+                raise self._with_hint(exc) from None
+        try:
+            if crypto.document_key_id(raw, str(path)) != key.key_id:
+                return None
+            return crypto.decrypt_document(key, raw, str(path))
+        except StoreCorrupted:
+            return None

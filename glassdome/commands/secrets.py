@@ -189,7 +189,7 @@ def exec_with_secrets(
 def change_password(
     term: Terminal, *, new_password_file: Path | None = None, manager: SecretsManager | None = None
 ) -> int:
-    """Change the file store's master password (the data key is re-wrapped, nothing else)."""
+    """Change the file store's master password (a new data key re-encrypts the store)."""
     from glassdome.core.master import MasterPasswordSource, read_password_file
 
     manager = manager or get_secrets_manager()
@@ -216,7 +216,7 @@ def change_password(
             "the new master password is needed and there is no terminal to ask on: "
             "pass --new-password-file PATH (or set GLASSDOME_NEW_MASTER_PASSWORD_FILE)"
         )
-    manager.change_master_password(old, new)
+    term.say(manager.change_master_password(old, new))
     term.say(
         "Master password changed. Update GLASSDOME_MASTER_PASSWORD(_FILE) wherever you set it."
     )

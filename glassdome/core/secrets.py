@@ -283,8 +283,8 @@ class SecretsManager:
         """Return the sorted names of every stored secret (never their values)."""
         return sorted(self._select().names())
 
-    def change_master_password(self, old: str | SecretText, new: str | SecretText) -> None:
-        """Re-wrap the file store's data key under *new*; the store itself is not rewritten."""
+    def change_master_password(self, old: str | SecretText, new: str | SecretText) -> str:
+        """Give the file store a new data key under *new*; returns what happened to the .bak."""
         from glassdome.backends.encrypted_file import EncryptedFileBackend
 
         backend = self._select()
@@ -293,7 +293,7 @@ class SecretsManager:
                 f"the {backend.name} backend has no glassdome master password; "
                 "it is protected by its own login"
             )
-        backend.change_master_password(_secret(old), _secret(new), self._kdf)
+        return backend.change_master_password(_secret(old), _secret(new), self._kdf)
 
 
 def _builtin(name: str) -> Callable[[BackendContext], SecretBackend]:

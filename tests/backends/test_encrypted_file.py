@@ -679,22 +679,21 @@ def test_setting_an_orphan_aside_needs_no_password_and_is_announced_on_stderr(
 # -- changing the master password -------------------------------------------
 
 
-def test_changing_the_master_password_rewraps_only_the_key_file(home: Path) -> None:
+def test_changing_the_master_password_rewrites_the_key_file_store_and_backup(home: Path) -> None:
     make_store(home)
     manager = open_store(home)
     assert manager.get_secret(CANARY_NAME) == CANARY
     before = snapshot(home)
     manager.change_master_password(PASSWORD, Sensitive(NEW_PASSWORD))
     after = snapshot(home)
-    assert after[KEY_FILE][0] != before[KEY_FILE][0]
-    assert after[KEY_FILE][3] == 0o600
-    assert {k: v for k, v in after.items() if k != KEY_FILE} == {
-        k: v for k, v in before.items() if k != KEY_FILE
-    }
+    assert sorted(after) == sorted(before)
+    for name in (KEY_FILE, STORE_FILE, BACKUP_FILE):
+        assert after[name][0] != before[name][0]
+        assert after[name][3] == 0o600
     assert open_store(home, password=NEW_PASSWORD).get_secret(CANARY_NAME) == CANARY
     with pytest.raises(WrongMasterPassword):
         open_store(home, password=PASSWORD).get_secret(CANARY_NAME)
-    manager.set_secret("after_change", "still-works")  # the unlocked data key is unchanged
+    manager.set_secret("after_change", "still-works")  # the manager holds the new data key
     assert open_store(home, password=NEW_PASSWORD).get_secret("after_change") == "still-works"
 
 

@@ -354,6 +354,31 @@ def test_passwd_without_a_terminal_or_new_password_file_is_a_usage_error(cli: Cl
     assert cli.get("survives") == "the change"
 
 
+def test_passwd_rotates_the_data_key_so_an_old_key_file_reads_nothing_new(
+    cli: Cli, home: Path, work: Path
+) -> None:
+    cli.set("survives", "the change")
+    cli.set("second", "kept")
+    shutil.copy2(home / "master_key.enc", work / "old-key")
+    (work / "new-password").write_text(NEW_PASSWORD + "\n")
+    result = cli("secrets", "passwd", "--new-password-file", "new-password")
+    assert result.code == 0, str(result)
+    cli.set("written_after", "after-passwd-value-9c1e", GLASSDOME_MASTER_PASSWORD=NEW_PASSWORD)
+    assert cli.get("survives", GLASSDOME_MASTER_PASSWORD=NEW_PASSWORD) == "the change"
+    assert (
+        cli.get("written_after", GLASSDOME_MASTER_PASSWORD=NEW_PASSWORD)
+        == "after-passwd-value-9c1e"
+    )
+
+    shutil.copy2(work / "old-key", home / "master_key.enc")
+    old = cli("secrets", "get", "written_after")
+    assert old.code == 1
+    assert "after-passwd-value-9c1e" not in old.out + old.err
+    assert one_error_line(old)
+    said = result.err_lines + result.out.splitlines()
+    assert [line for line in said if "secrets.encrypted.bak" in line]
+
+
 # -- doctor ---------------------------------------------------------------------
 
 
