@@ -127,14 +127,49 @@ _BARE = re.compile(r"[A-Za-z0-9_./:@,+=%-]*")
 
 
 def _quoted(value: str) -> str:
+    r"""*value* as python-dotenv and a POSIX shell (``set -a; . ./.env``) both read it, literally.
+
+    Bare when no character is special to either; else single quotes (literal in both,
+    and python-dotenv decodes only ``\\`` and ``\'`` there); else double quotes,
+    only for values without ``$`` or a backquote (which a shell expands there), with
+    ``\`` and ``"`` escaped as both read them. Anything else raises `ValueError`
+    (see `_unrepresentable`); interpolation (``${...}``) is checked by reading back.
+    """
+    why = _unrepresentable(value)
+    if why:
+        raise ValueError(why)
     if _BARE.fullmatch(value):
         return value
-    # A raw CR would become LF when the file is read in text mode: escape it like LF.
-    if "'" not in value and "\n" not in value and "\r" not in value and "\\" not in value:
+    if "'" not in value and not _SINGLE_QUOTE_DECODES.search(value):
         return f"'{value}'"
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    escaped = escaped.replace("\r", "\\r")
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
     return f'"{escaped}"'
+
+
+# In single quotes python-dotenv turns \\ and \' into one character, and a final \
+# would escape the closing quote.
+_SINGLE_QUOTE_DECODES = re.compile(r"\\\\|\\'|\\\Z")
+
+
+def _unrepresentable(value: str) -> str:
+    """Why *value* cannot be written so python-dotenv and a shell read it alike ('' if it can)."""
+    if "\0" in value:
+        return "a NUL character cannot be held in an environment variable"
+    if "\r" in value:
+        return (
+            "a carriage return is read as a newline by python-dotenv (text mode) "
+            "but kept by a shell"
+        )
+    if any("\ud800" <= c <= "\udfff" for c in value):
+        return "a lone surrogate cannot be written as UTF-8"
+    if "'" not in value and not _SINGLE_QUOTE_DECODES.search(value):
+        return ""  # single quotes, or bare
+    if "$" in value or "`" in value:
+        return (
+            "a value with $ or ` and also a single quote or backslash escape cannot be "
+            "quoted so that python-dotenv and a shell both read it literally"
+        )
+    return ""
 
 
 def set_values(path: Path, values: Mapping[str, str]) -> list[str]:
@@ -147,6 +182,7 @@ def set_values(path: Path, values: Mapping[str, str]) -> list[str]:
     Read, edit and write happen under ``<name>.lock``, so concurrent edits all land.
     """
     _check_keys(values)
+    _check_representable(values)
     with _locked(path):
         return _set_values(path, values)
 
@@ -214,6 +250,7 @@ def check_writable(values: Mapping[str, str]) -> None:
     What `set_values` would refuse, found without touching a file (for a check).
     """
     _check_keys(values)
+    _check_representable(values)
     reread = _values("".join(f"{k}={_quoted(v)}\n" for k, v in values.items()))
     _refuse([k for k, v in values.items() if reread.get(k) != v])
 
@@ -222,6 +259,13 @@ def _check_keys(values: Mapping[str, str]) -> None:
     for key in values:
         if not _KEY.fullmatch(key):
             raise ValueError(f"{key!r} is not a valid .env variable name (letters, digits, _)")
+
+
+def _check_representable(values: Mapping[str, str]) -> None:
+    for key, value in values.items():
+        why = _unrepresentable(value)
+        if why:
+            raise ValueError(f"{key}: not written to .env: {why}")
 
 
 def _refuse(wrong: list[str]) -> None:

@@ -10,6 +10,7 @@ How requests are trusted and errors worded: `glassdome.steps.proxmox_api`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,8 @@ __all__ = ["STEP_TYPES", "ApiToken", "Nodes", "SaveSettings", "VerifyToken", "in
 
 _TOKEN_NAME = r"[A-Za-z][A-Za-z0-9._-]*"  # noqa: S105 - a pattern, not a secret
 _INSTANCE = r"(0[2-9]|[1-9][0-9])?"
+# A Proxmox VE node name is its host name: one DNS label (letters, digits, inner hyphens).
+_NODE_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,6 +339,13 @@ class Nodes(StepType[TokenArgs]):
         api = token_api(args, args.token_id, value)
         nodes = call(args, "list the nodes", api.nodes.get) or []
         online = sorted(n["node"] for n in nodes if n.get("status") == "online" and "node" in n)
+        invalid = [node for node in online if not re.fullmatch(_NODE_NAME, str(node))]
+        if invalid:
+            # A name from the server goes into URLs and, through proxmox.settings, into .env.
+            raise StepFailed(
+                f"{args.where}: the server lists a node named {str(invalid[0])!r}, which is "
+                "not a valid Proxmox VE node name (letters, digits and inner hyphens)"
+            )
         if not online:
             raise StepFailed(f"{args.where}: no online node is visible to the token")
         templates: list[str] = []
@@ -366,7 +376,9 @@ def _is_template(vm: dict[str, Any]) -> bool:
 
 class SettingsArgs(_Endpoint):
     token_name: str = Field(pattern=f"^{_TOKEN_NAME}$")
-    node: str = Field("", description="'' leaves PROXMOX_NODE as it is")
+    node: str = Field(
+        "", pattern=f"^(?:{_NODE_NAME})?$", description="'' leaves PROXMOX_NODE as it is"
+    )
 
 
 class SaveSettings(StepType[SettingsArgs]):

@@ -163,7 +163,7 @@ def test_check_fails_a_config_value_the_real_run_would_refuse(cli: PlaybookCli, 
     cli.write(
         "playbook.yml",
         "name: p\nsteps:\n  - id: save\n    uses: config.set\n"
-        '    with: {values: {LAB_URL: "it\'s ${HOME}"}}\n',
+        '    with: {values: {LAB_URL: "at ${HOME}"}}\n',
     )
     before = tree(work)
     checked = cli.play("playbook.yml", "--check")

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
 from dotenv import dotenv_values
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from glassdome.core.envfile import check_writable, read_values, set_values
 
@@ -70,8 +73,6 @@ def test_export_prefix_and_indentation_of_a_replaced_line_stay(env: Path):
         "back\\slash",
         "ends with backslash\\",
         "multi\nline",
-        "carriage\rreturn",
-        "crlf\r\nvalue",
         "tab\tin",
         "=starts-with-equals",
         "unicode é ü 日本",
@@ -86,7 +87,7 @@ def test_values_needing_quotes_round_trip_through_python_dotenv(env: Path, value
     assert set_values(env, {"KEY": value}) == []  # read back equal: idempotent
 
 
-@pytest.mark.parametrize("value", ["x${HOME}y", "it's ${HOME}", "${A:-default}"])
+@pytest.mark.parametrize("value", ["x${HOME}y", "a ${X} b", "${A:-default}"])
 def test_a_value_dotenv_would_expand_is_refused_and_the_file_left_alone(env: Path, value: str):
     env.write_bytes(b"A=1\n")
     with pytest.raises(ValueError, match=r"would read the value back differently"):
@@ -143,7 +144,19 @@ def test_an_interpolating_file_is_read_against_the_environment_of_each_read(
 
 
 @pytest.mark.parametrize(
-    "value", ["x${HOME}y", "it's ${HOME}", "${A:-default}", "plain", "'${HOME}'", "a\nb $X"]
+    "value",
+    [
+        "x${HOME}y",
+        "it's ${HOME}",
+        "${A:-default}",
+        "plain",
+        "'${HOME}'",
+        "a\nb $X",
+        "it's $(id)",
+        "cr\r",
+        "nul\0",
+        "$(touch pwned)",
+    ],
 )
 def test_check_writable_refuses_exactly_what_set_values_refuses(env: Path, value: str):
     try:
@@ -154,8 +167,11 @@ def test_check_writable_refuses_exactly_what_set_values_refuses(env: Path, value
     if written:
         check_writable({"KEY": value})
     else:
-        with pytest.raises(ValueError, match=r"would read the value back differently"):
+        with pytest.raises(ValueError) as refused:
+            set_values(env, {"KEY": value})
+        with pytest.raises(ValueError) as checked:
             check_writable({"KEY": value})
+        assert str(checked.value) == str(refused.value)
 
 
 def test_concurrent_edits_of_one_file_all_land(env: Path):
@@ -174,3 +190,154 @@ def test_concurrent_edits_of_one_file_all_land(env: Path):
     assert values.pop("KEPT") == "1"
     assert values == {f"K_{n}_{i}": str(i) for n in range(4) for i in range(15)}
     assert env.read_text().startswith("# shared\nKEPT=1\n")
+
+
+# --- what glassdome writes is read back the same, and inert, by python-dotenv and sh --------
+
+_SHELL_ENV = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": "/home-of-sh", "X": "x"}
+
+
+def _sourced(directory: Path, shell: str = "sh") -> dict[str, str]:
+    """The environment after ``set -a; . ./.env`` in *shell*, run in *directory*."""
+    done = subprocess.run(
+        [shell, "-c", "set -a; . ./.env; env -0"],
+        cwd=directory,
+        env=_SHELL_ENV,
+        capture_output=True,
+        timeout=10,
+        check=True,
+    )
+    pairs = (item.partition(b"=") for item in done.stdout.split(b"\0") if item)
+    return {k.decode(): v.decode("utf-8", "surrogateescape") for k, _, v in pairs}
+
+
+_HOSTILE = [
+    "$(touch pwned)",
+    "`touch pwned`",
+    "a;touch pwned",
+    "x && touch pwned",
+    "$HOME",
+    "$X and $(id)",
+    "it's",
+    'say "hi"',
+    'it\'s "both"',
+    "'",
+    '"',
+    "\\",
+    "back\\slash",
+    "ends with backslash\\",
+    "\\\\double",
+    "\\'",
+    "\\$HOME",
+    "two  spaces ",
+    " ",
+    "#not-a-comment",
+    "a # b",
+    "~",
+    "*",
+    "a|b>c<d&e",
+    "multi\nline $(touch pwned)",
+    "tab\tin",
+    "unicode é ü 日本",
+    "",
+]
+
+
+@pytest.mark.parametrize("value", _HOSTILE)
+@pytest.mark.parametrize("shell", ["sh", "bash"])
+def test_hostile_values_read_back_identically_by_dotenv_and_a_shell_and_run_nothing(
+    tmp_path: Path, value: str, shell: str
+):
+    env = tmp_path / ".env"
+    env.write_text("export BEFORE=1\n")
+    set_values(env, {"KEY": value, "OTHER": "after"})
+    assert dotenv_values(env) == {"BEFORE": "1", "KEY": value, "OTHER": "after"}
+    sourced = _sourced(tmp_path, shell)
+    assert (sourced["BEFORE"], sourced["KEY"], sourced["OTHER"]) == ("1", value, "after")
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_all_hostile_values_in_one_file_read_back_identically(tmp_path: Path):
+    env = tmp_path / ".env"
+    values = {f"K{i}": v for i, v in enumerate(_HOSTILE)}
+    set_values(env, values)
+    assert dotenv_values(env) == values
+    sourced = _sourced(tmp_path)
+    assert {k: sourced[k] for k in values} == values
+    assert not (tmp_path / "pwned").exists()
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ("${X}", "would read the value back differently"),
+        ("a\rb", "carriage return"),
+        ("a\r\nb", "carriage return"),
+        ("nul\0", "NUL"),
+        ("it's $(touch pwned)", r"\$ or `"),
+        ("it's `touch pwned`", r"\$ or `"),
+        ("\\\\$HOME", r"\$ or `"),
+        ("$HOME\\'", r"\$ or `"),
+        ("`id`\\", r"\$ or `"),
+        ("$HOME\\", r"\$ or `"),
+    ],
+)
+def test_values_that_cannot_be_read_the_same_both_ways_are_refused_with_the_file_unchanged(
+    env: Path, value: str, why: str
+):
+    env.write_bytes(b"A=1\n")
+    with pytest.raises(ValueError, match=why) as refused:
+        set_values(env, {"KEY": value})
+    assert "\n" not in str(refused.value)
+    assert env.read_bytes() == b"A=1\n"
+    with pytest.raises(ValueError, match=why):
+        check_writable({"KEY": value})
+
+
+def _refused(value: str) -> bool:
+    """What set_values must refuse, worked out independently of glassdome's code."""
+    import re
+
+    from dotenv.variables import _posix_variable
+
+    shell_special = "$" in value or "`" in value
+    single_quote_decodes = re.search(r"\\\\|\\'|\\\Z", value) is not None
+    return (
+        "\0" in value
+        or "\r" in value
+        or _posix_variable.search(value) is not None  # python-dotenv interpolates ${...}
+        or (shell_special and ("'" in value or single_quote_decodes))
+    )
+
+
+_TEXT = st.text(
+    alphabet=st.one_of(
+        st.sampled_from("$`'\"\\{}()#;&|<>*?~! \t\n\r\0=:-_aZ09é"),
+        st.characters(exclude_categories=("Cs",)),
+    ),
+    max_size=24,
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(value=_TEXT)
+def test_any_text_is_written_so_dotenv_and_sh_read_it_back_the_same_or_is_refused(value: str):
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as directory:
+        env = Path(directory) / ".env"
+        env.write_bytes(b"A=1\n")
+        if _refused(value):
+            with pytest.raises(ValueError):
+                set_values(env, {"KEY": value})
+            with pytest.raises(ValueError):
+                check_writable({"KEY": value})
+            assert env.read_bytes() == b"A=1\n"
+            return
+        check_writable({"KEY": value})
+        set_values(env, {"KEY": value})
+        assert dotenv_values(env) == {"A": "1", "KEY": value}
+        assert read_values(env) == {"A": "1", "KEY": value}
+        sourced = _sourced(Path(directory))
+        assert (sourced["A"], sourced["KEY"]) == ("1", value)
+        assert sorted(p.name for p in Path(directory).iterdir()) == [".env", ".env.lock"]
