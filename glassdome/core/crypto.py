@@ -35,7 +35,6 @@ __all__ = [
     "encrypt_document",
     "new_key_file",
     "parse_key_file",
-    "rewrap_key_file",
     "unlock_key_file",
 ]
 
@@ -180,18 +179,6 @@ def new_key_file(password: SecretText, params: KdfParams) -> tuple[KeyFile, Unlo
     data_key = Fernet.generate_key()
     wrapped = _derive_kek(password, salt, params, key_id).encrypt(data_key)
     return KeyFile(key_id, params, salt, wrapped), UnlockedKey(key_id, Fernet(data_key))
-
-
-def rewrap_key_file(
-    key_file: KeyFile, old: SecretText, new: SecretText, params: KdfParams
-) -> KeyFile:
-    """Wrap the same data key under a new password (and possibly new KDF parameters)."""
-    check_new_password(new)
-    check_kdf(params)
-    data_key = _unwrap(key_file, old)
-    salt = os.urandom(_SALT_BYTES)
-    wrapped = _derive_kek(new, salt, params, key_file.key_id).encrypt(data_key)
-    return KeyFile(key_file.key_id, params, salt, wrapped)
 
 
 def _unwrap(key_file: KeyFile, password: SecretText) -> bytes:
