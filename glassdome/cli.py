@@ -126,6 +126,20 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         description="Run COMMAND with secrets as UPPER_CASE environment variables.",
     )
     p.add_argument("--only", type=_only, default=[], metavar="A,B", help="only these secrets")
+    p.add_argument(
+        "--env",
+        dest="env_mappings",
+        action="append",
+        default=[],
+        metavar="VAR=SECRET",
+        help="hand the secret SECRET over as VAR (repeatable); "
+        "PATH, LD_*, PYTHON* and the like are always refused",
+    )
+    p.add_argument(
+        "--pass-store-credentials",
+        action="store_true",
+        help="let COMMAND inherit GLASSDOME_MASTER_PASSWORD*, VAULT_TOKEN and VAULT_SECRET_ID",
+    )
     p.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND ...")
 
     if only is None:
@@ -188,7 +202,11 @@ def _dispatch(args: argparse.Namespace) -> int:
             "delete": lambda: cmd.delete_secret(term, args.name, yes=args.yes),
             "passwd": lambda: cmd.change_password(term, new_password_file=args.new_password_file),
             "exec": lambda: cmd.exec_with_secrets(
-                term, args.argv[1:] if args.argv[:1] == ["--"] else args.argv, only=args.only
+                term,
+                args.argv[1:] if args.argv[:1] == ["--"] else args.argv,
+                only=args.only,
+                env_mappings=args.env_mappings,
+                pass_store_credentials=args.pass_store_credentials,
             ),
         }
         if args.command == "migrate":

@@ -8,12 +8,14 @@ tasks only parse arguments and call these.
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from glassdome.core.master import ENV_PASSWORD, ENV_PASSWORD_FILE
+from glassdome.core.childenv import ENV_NAME, is_denied, is_store_credential
 from glassdome.core.names import normalize_name
 from glassdome.core.secrets import SecretsManager, get_secrets_manager
 from glassdome.core.sensitive import Sensitive
@@ -29,11 +31,6 @@ __all__ = [
     "read_value",
     "set_secret",
 ]
-
-# Where a master password can come from: never passed on to `secrets exec` commands.
-_MASTER_PASSWORD_VARIABLES = frozenset(
-    {ENV_PASSWORD, ENV_PASSWORD_FILE, "GLASSDOME_NEW_MASTER_PASSWORD_FILE"}
-)
 
 
 def _strip_one_newline(text: str) -> str:
@@ -150,37 +147,111 @@ def env_name(secret_name: str) -> str:
     return re.sub(r"[.-]", "_", secret_name).upper()
 
 
+def _parse_env_mappings(mappings: Sequence[str]) -> dict[str, str]:
+    """``VAR=secret_name`` options as {VAR: normalised secret name}; usage errors name no value."""
+    parsed: dict[str, str] = {}
+    for mapping in mappings:
+        variable, sep, secret = mapping.partition("=")
+        if not sep or not secret:
+            raise UsageError("--env takes VAR=SECRET_NAME (a secret's name, never its value)")
+        if not ENV_NAME.fullmatch(variable):
+            # Described, not quoted: a value typed in the wrong place must not be repeated.
+            raise UsageError(
+                "invalid variable name in --env: use letters, digits and '_', "
+                "not starting with a digit"
+            )
+        if variable in parsed:
+            raise UsageError(f"--env sets {variable} twice")
+        parsed[variable] = normalize_name(secret)
+    return parsed
+
+
+def _resolve_command(term: Terminal, program: str) -> str | None:
+    """*program* as an absolute path, looked up on the parent's PATH (never the child's)."""
+    found = shutil.which(program, path=term.env.get("PATH", os.defpath))
+    return str(Path(found).absolute()) if found is not None else None
+
+
 def exec_with_secrets(
     term: Terminal,
     command: Sequence[str],
     *,
     only: Sequence[str] = (),
+    env_mappings: Sequence[str] = (),
+    pass_store_credentials: bool = False,
     manager: SecretsManager | None = None,
 ) -> int:
-    """Run *command* with the secrets in its environment; return its exit code."""
+    """Run *command* with the secrets in its environment; return its exit code.
+
+    Secrets are handed over as ``UPPER_CASE`` variables (all of them, or *only*
+    these), and as the variables *env_mappings* (``VAR=secret_name``) name; a
+    secret mapped with ``--env`` is handed over under that name only. No secret
+    ever sets a variable `glassdome.core.childenv` denies, and the command is
+    looked up on glassdome's own PATH before any secret is added.
+    """
     if not command:
         raise UsageError("nothing to run: glassdome secrets exec [--only a,b] -- COMMAND ...")
+    explicit = _parse_env_mappings(env_mappings)
+    for variable in explicit:
+        if is_denied(variable):
+            raise UsageError(
+                f"--env {variable}=...: {variable} changes how programs load or run code; "
+                "a secret never sets it"
+            )
     manager = manager or get_secrets_manager()
-    names = [normalize_name(n) for n in only] if only else manager.list_secrets()
+    mapped = set(explicit.values())
+    if only:
+        implicit = [normalize_name(n) for n in only]
+    else:
+        implicit = [n for n in manager.list_secrets() if n not in mapped]
+    variables: dict[str, str] = {}
+    for name in implicit:
+        variable = env_name(name)
+        if is_denied(variable):
+            raise GlassdomeError(
+                f"secret {name!r} would set {variable}, which changes how programs load or "
+                f"run code; nothing was run (hand it over under another name: --env OTHER={name})"
+            )
+        variables[variable] = name
+    for variable, name in explicit.items():
+        if variables.get(variable, name) != name:
+            raise UsageError(
+                f"{variable} would be set by two secrets ({variables[variable]!r} and {name!r})"
+            )
+        variables[variable] = name
+    # Resolved before any secret is in sight: a PATH from the store cannot pick the program.
+    from rich.markup import escape
+
+    shown = escape(command[0])
+    program = _resolve_command(term, command[0])
+    if program is None:
+        if os.sep in command[0] and Path(command[0]).exists():
+            term.say(f"[red]error:[/] permission denied: {shown}")
+            return 126
+        term.say(f"[red]error:[/] command not found: {shown}")
+        return 127
     # The command gets the secrets asked for, never the key to all of them.
-    env = {k: v for k, v in term.env.items() if k not in _MASTER_PASSWORD_VARIABLES}
-    for name in names:
+    env = {
+        k: v for k, v in term.env.items() if pass_store_credentials or not is_store_credential(k)
+    }
+    for variable, name in variables.items():
         value = manager.get_secret(name)
         if value is None:
             raise GlassdomeError(
                 f"no secret named {name!r}; `glassdome secrets list` shows the names"
             )
-        env[env_name(name)] = value
+        env[variable] = value
     import subprocess
 
     sys.stdout.flush()
     try:
-        completed = subprocess.run(list(command), env=env, check=False)
+        # argv[0] stays as typed (multi-call programs read it); the file run is *program*.
+        completed = subprocess.run(list(command), executable=program, env=env, check=False)
     except FileNotFoundError:
-        term.say(f"[red]error:[/] command not found: {command[0]}")
+        term.say(f"[red]error:[/] command not found: {shown}")
         return 127
     except PermissionError:
-        term.say(f"[red]error:[/] permission denied: {command[0]}")
+        term.say(f"[red]error:[/] permission denied: {shown}")
         return 126
     code = completed.returncode
     return 128 - code if code < 0 else code  # killed by signal N -> 128+N, as shells report it
