@@ -6,6 +6,19 @@ lists out. Line and column numbers are needed only to report a problem, so the
 round-trip parse that records them runs only then. The round-trip parser is also
 the authority: whatever the fast path refuses (a syntax error, a duplicate key, a
 tag) is parsed again by it, and its answer, value or positioned error, is final.
+
+Limits, checked before any Python object is built (an alias bomb is a few hundred
+bytes that expand to millions of nodes, and a recursive alias never ends):
+
+* `MAX_BYTES`: a file larger than 1 MiB is refused unread.
+* `MAX_NODES`: the document may hold at most 100,000 nodes counted as if every alias
+  were expanded (an alias counts as the whole node it names); an alias to a node that
+  is still open (``x: &x [*x]``) is refused.
+* `MAX_DEPTH`: collections nest at most 100 deep (the composer, the constructor and
+  the validation that follows recurse once per level).
+
+These are counted on the parser's event stream, which holds every alias once, so the
+check costs time and memory in proportion to the file, not to its expansion.
 """
 
 from __future__ import annotations
@@ -18,7 +31,20 @@ from typing import Any
 
 from glassdome.errors import GlassdomeError
 
-__all__ = ["PlaybookInvalid", "Positions", "YamlFile", "plain", "read_yaml"]
+__all__ = [
+    "MAX_BYTES",
+    "MAX_DEPTH",
+    "MAX_NODES",
+    "PlaybookInvalid",
+    "Positions",
+    "YamlFile",
+    "plain",
+    "read_yaml",
+]
+
+MAX_BYTES = 1024 * 1024
+MAX_NODES = 100_000
+MAX_DEPTH = 100
 
 
 class PlaybookInvalid(GlassdomeError):
@@ -65,24 +91,112 @@ class YamlFile:
 
 def read_yaml(path: Path, *, what: str = "file") -> YamlFile:
     """Parse *path*; a problem says where it is and never quotes a value."""
+    text = _read_text(path, what)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PlaybookInvalid([f"{path}: no such {what}"]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PlaybookInvalid([f"{path}: cannot read the {what}: {exc}"]) from None
-    try:
-        return YamlFile(path, text, _fast().load(text))
+        _check_size(path, _fast().parse(text))
+        data = _fast().load(text)
+    except PlaybookInvalid:
+        raise
     except Exception:  # noqa: BLE001 - the round-trip parser decides, and says where
         tree = _parse_round_trip(path, text)
         return YamlFile(path, text, plain(tree), tree)
+    return YamlFile(path, text, data)
+
+
+def _read_text(path: Path, what: str) -> str:
+    """The text of *path*, at most `MAX_BYTES` of UTF-8."""
+    try:
+        with path.open("rb") as file:
+            raw = file.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise PlaybookInvalid([f"{path}: no such {what}"]) from None
+    except OSError as exc:
+        raise PlaybookInvalid([f"{path}: cannot read the {what}: {exc}"]) from None
+    if len(raw) > MAX_BYTES:
+        raise PlaybookInvalid(
+            [f"{path}:1:1: the {what} is larger than {MAX_BYTES // (1024 * 1024)} MiB; refused"]
+        )
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise PlaybookInvalid(
+            [f"{path}:{line}:{column}: cannot read the {what}: not UTF-8 text"]
+        ) from None
+
+
+def _check_size(path: Path, events: Iterable[Any]) -> None:
+    """Refuse a document too big once its aliases are expanded, recursive, or too deep.
+
+    *events* is the parser's event stream: each node is counted once as it is met and
+    each alias as the size of the node it names, so nothing is ever expanded.
+    """
+    from ruamel.yaml.events import (
+        AliasEvent,
+        CollectionEndEvent,
+        CollectionStartEvent,
+        MappingStartEvent,
+        NodeEvent,
+    )
+
+    sizes: dict[str, int | None] = {}  # anchor -> expanded size; None while still open
+    collections: set[str] = set()  # anchors that name a mapping or a sequence
+    # Per open collection: its anchor, the count before it, and (in a mapping) how many
+    # nodes it holds so far, to tell a key from a value; None in a sequence.
+    open_: list[tuple[str | None, int, list[int] | None]] = []
+    count = 0
+    for event in events:
+        problem = None
+        if isinstance(event, NodeEvent) and open_ and open_[-1][2] is not None:
+            held = open_[-1][2]
+            is_key = held[0] % 2 == 0
+            held[0] += 1
+            if is_key and (
+                isinstance(event, CollectionStartEvent)
+                or (isinstance(event, AliasEvent) and event.anchor in collections)
+            ):
+                problem = "a mapping key must be a plain value, not a mapping or a list"
+        if problem is not None:
+            pass  # refused already; counted no further
+        elif isinstance(event, AliasEvent):
+            size = sizes.get(event.anchor, 0)
+            if size is None:
+                problem = f"the alias *{event.anchor} refers to a node that contains it"
+            else:
+                count += size
+        elif isinstance(event, CollectionStartEvent):
+            held_count = [0] if isinstance(event, MappingStartEvent) else None
+            open_.append((event.anchor, count, held_count))
+            count += 1
+            if event.anchor is not None:
+                sizes[event.anchor] = None
+                collections.add(event.anchor)
+            if len(open_) > MAX_DEPTH:
+                problem = f"nested more than {MAX_DEPTH} deep"
+        elif isinstance(event, CollectionEndEvent):
+            anchor, before, _ = open_.pop()
+            if anchor is not None:
+                sizes[anchor] = count - before
+        elif isinstance(event, NodeEvent):  # a scalar
+            count += 1
+            if event.anchor is not None:
+                sizes[event.anchor] = 1
+                collections.discard(event.anchor)
+        if problem is None and count > MAX_NODES:
+            problem = f"more than {MAX_NODES:,} nodes once aliases are expanded"
+        if problem is not None:
+            mark = event.start_mark
+            raise PlaybookInvalid([f"{path}:{mark.line + 1}:{mark.column + 1}: {problem}"])
 
 
 def _parse_round_trip(path: Path, text: str) -> Any:
     from ruamel.yaml.constructor import DuplicateKeyError
     from ruamel.yaml.error import MarkedYAMLError
+    from ruamel.yaml.reader import ReaderError
 
     try:
+        _check_size(path, _round_trip().parse(text))
         return _round_trip().load(text)
     except DuplicateKeyError as exc:
         # ruamel's own message quotes both values; a key is safe to name, a value is not.
@@ -104,6 +218,13 @@ def _parse_round_trip(path: Path, text: str) -> Any:
             # Where the unfinished construct began (an unclosed quote is found only at the end).
             problem += f" ({exc.context} at line {start.line + 1}, column {start.column + 1})"
         raise PlaybookInvalid([f"{path}:{line}:{column}: YAML syntax: {problem}"]) from None
+    except ReaderError as exc:
+        # A control character (NUL, ...) the reader refuses before any token: only an offset.
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raise PlaybookInvalid(
+            [f"{path}:{line}:{column}: YAML syntax: character #x{exc.character:04x} not allowed"]
+        ) from None
 
 
 def _first_key_line(text: str, mapping: Any, key: str) -> int | None:
@@ -151,7 +272,8 @@ class Positions:
                 node = node[part]
             else:
                 break
-        return f"{self.path}:{line + 1}:{column + 1}"
+        # A tagged scalar at the top has no recorded place: the start of the file then.
+        return f"{self.path}:{(line or 0) + 1}:{(column or 0) + 1}"
 
 
 def plain(value: Any) -> Any:
