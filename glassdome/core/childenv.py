@@ -54,6 +54,11 @@ DENIED_NAMES: Final[frozenset[str]] = frozenset(
         "_JAVA_OPTIONS",
         "JDK_JAVA_OPTIONS",
         "GCONV_PATH",
+        # Where a passed-on Vault token would go, and whether its server is checked.
+        "VAULT_ADDR",
+        "VAULT_CACERT",
+        "VAULT_CAPATH",
+        "VAULT_SKIP_VERIFY",
     }
 )
 
