@@ -8,8 +8,9 @@ variables (``VAULT_ADDR``, ``VAULT_TOKEN`` or AppRole's ``VAULT_ROLE_ID`` and
 ``GLASSDOME_VAULT_MOUNT`` and ``GLASSDOME_VAULT_PREFIX``.
 
 Every write is a check-and-set on the version this backend last read (or
-"absent" for a name it never read), so two operators updating one secret get
-`SecretConflict`, never a silent overwrite. An expired or revoked token is
+``cas=0``, "only if absent", for a name it never read), so two operators updating
+one secret get `SecretConflict`, never a silent overwrite; replacing a value this
+process never read fails the same way until it is read. An expired or revoked token is
 replaced once by a new AppRole login, or reported; requests never loop.
 
 The settings are read by `glassdome.backends.vault_config`; the client, its
@@ -154,49 +155,49 @@ class VaultBackend:
             self._versions[name] = version
 
     def set(self, name: str, value: str) -> None:
-        """One check-and-set write (a read first only for a name this backend never saw)."""
+        """One check-and-set write: on the version read, or ``cas=0`` for a name never read."""
         self.set_many({name: value})
 
     def set_many(self, items: Mapping[str, str]) -> None:
-        """KV v2 has no batch write: one check-and-set write per name.
+        """KV v2 has no batch write: one check-and-set write per name, one request each.
 
-        A name whose version is known (read or written by this backend) costs one
-        request; a name never read is first written as "only if absent", and only
-        if that fails is it read (and skipped when unchanged) and written on the
-        version read. Names that changed underneath are collected and reported
-        together in one `SecretConflict` after the others are written.
+        A name whose version is known (read or written by this backend) is written on
+        that version; a name never read is written with ``cas=0`` ("only if absent"),
+        so a value someone else stored is never replaced unread. Names refused by the
+        server are collected and reported together in one `SecretConflict` after the
+        others are written.
         """
-        conflicts: list[str] = []
+        changed: list[str] = []
+        unread: list[str] = []
         for name, value in items.items():
-            try:
-                self._write(name, value)
-            except _CasMismatch:
-                conflicts.append(name)
-        if conflicts:
-            c = self.config
-            shown = ", ".join(conflicts)
-            raise SecretConflict(
-                f"{shown} changed in {c.addr} after glassdome read "
-                f"{'it' if len(conflicts) == 1 else 'them'} (check-and-set failed), so "
-                f"{'it was' if len(conflicts) == 1 else 'they were'} not overwritten; "
-                "read the current value and try again",
-                tuple(conflicts),
-            )
-
-    def _write(self, name: str, value: str) -> None:
-        with self._lock:
-            known = self._versions.get(name)
-        if known is not None:
-            self._cas_write(name, value, known)
-            return
-        try:
-            self._cas_write(name, value, 0)
-        except _CasMismatch:
-            if self.get(name) == value:  # records the version it read
-                return
             with self._lock:
-                version = self._versions[name]
-            self._cas_write(name, value, version)
+                known = self._versions.get(name)
+            try:
+                self._cas_write(name, value, 0 if known is None else known)
+            except _CasMismatch:
+                (unread if known is None else changed).append(name)
+        if changed or unread:
+            raise SecretConflict(self._conflict_message(changed, unread), (*changed, *unread))
+
+    def _conflict_message(self, changed: list[str], unread: list[str]) -> str:
+        addr = self.config.addr
+        parts = []
+        if changed:
+            one = len(changed) == 1
+            parts.append(
+                f"{', '.join(changed)} changed in {addr} after glassdome read "
+                f"{'it' if one else 'them'} (check-and-set failed), so "
+                f"{'it was' if one else 'they were'} not overwritten; "
+                "read the current value and try again"
+            )
+        if unread:
+            one = len(unread) == 1
+            parts.append(
+                f"someone else stored {', '.join(unread)} in {addr} and glassdome has not read "
+                f"{'it' if one else 'them'}, so {'it was' if one else 'they were'} not "
+                "overwritten; read it first (or use --overwrite where a command offers it)"
+            )
+        return "; ".join(parts)
 
     def _cas_write(self, name: str, value: str, version: int) -> None:
         c = self.config

@@ -6,14 +6,21 @@ The standard Vault variables (``VAULT_ADDR``, ``VAULT_TOKEN`` or AppRole's
 ``GLASSDOME_VAULT_TIMEOUT``, ``GLASSDOME_VAULT_APPROLE_MOUNT``). Malformed values
 are refused when read; missing ones are reported by `VaultConfig.missing` before
 any request is made.
+
+A ``VAULT_ADDR`` over plain ``http://`` would send the token and every secret in
+clear text, so it is refused when read unless the host is loopback (127.0.0.0/8,
+``::1``, ``localhost``: a dev server on this machine) or
+``GLASSDOME_VAULT_ALLOW_HTTP=1`` is set.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from glassdome.backends.base import seconds_setting
 from glassdome.errors import BackendUnavailable
@@ -32,6 +39,7 @@ ENV_MOUNT = "GLASSDOME_VAULT_MOUNT"
 ENV_PREFIX = "GLASSDOME_VAULT_PREFIX"
 ENV_TIMEOUT = "GLASSDOME_VAULT_TIMEOUT"
 ENV_APPROLE_MOUNT = "GLASSDOME_VAULT_APPROLE_MOUNT"
+ENV_ALLOW_HTTP = "GLASSDOME_VAULT_ALLOW_HTTP"
 DEFAULT_MOUNT = "secret"
 DEFAULT_PREFIX = "glassdome"
 DEFAULT_TIMEOUT = 5.0
@@ -57,6 +65,7 @@ class VaultConfig:
     client_cert: str = ""
     client_key: str = ""
     timeout: float = DEFAULT_TIMEOUT
+    allow_http: bool = False  # GLASSDOME_VAULT_ALLOW_HTTP=1: plain http:// to any host
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> VaultConfig:
@@ -68,8 +77,13 @@ class VaultConfig:
         token, origin = env.get(ENV_TOKEN, "").strip(), ENV_TOKEN
         if not token:
             token, origin = _token_file(env)
+        addr = env.get(ENV_ADDR, "").strip().rstrip("/")
+        allow_http = env.get(ENV_ALLOW_HTTP, "").strip() == "1"
+        problem = _clear_text(addr, allow_http)
+        if problem is not None:
+            raise BackendUnavailable(problem)
         return cls(
-            addr=env.get(ENV_ADDR, "").strip().rstrip("/"),
+            addr=addr,
             mount=mount,
             prefix=prefix,
             token=token,
@@ -82,6 +96,7 @@ class VaultConfig:
             client_cert=env.get(ENV_CLIENT_CERT, "").strip(),
             client_key=env.get(ENV_CLIENT_KEY, "").strip(),
             timeout=timeout,
+            allow_http=allow_http,
         )
 
     @property
@@ -109,6 +124,9 @@ class VaultConfig:
             )
         if not re.match(r"https?://", self.addr):
             return f"{ENV_ADDR}={self.addr!r} must start with http:// or https://"
+        clear_text = _clear_text(self.addr, self.allow_http)
+        if clear_text is not None:
+            return clear_text
         if self.approle and not self.secret_id:
             return f"{ENV_ROLE_ID} is set but {ENV_SECRET_ID} is not; AppRole needs both"
         if not self.token and not self.approle:
@@ -121,6 +139,27 @@ class VaultConfig:
         if self.cacert and not Path(self.cacert).is_file():
             return f"{ENV_CACERT}={self.cacert} is not a file; point it at the server's CA"
         return None
+
+
+def _clear_text(addr: str, allow_http: bool) -> str | None:
+    """Why *addr* may not be used: plain http:// to a host other than this machine."""
+    if allow_http or not addr.lower().startswith("http://"):
+        return None
+    try:
+        host = (urlsplit(addr).hostname or "").rstrip(".")
+    except ValueError:
+        host = ""
+    if host == "localhost":
+        return None
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return None
+    except ValueError:
+        pass
+    return (
+        f"{ENV_ADDR}={addr} is plain http:// to another machine, which would send the token "
+        f"and secrets unencrypted; use https://, or set {ENV_ALLOW_HTTP}=1 to allow it"
+    )
 
 
 def _path_setting(env: Mapping[str, str], name: str, default: str) -> str:

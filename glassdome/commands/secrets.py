@@ -80,6 +80,9 @@ def set_secret(
     manager = manager or get_secrets_manager()
     key = normalize_name(name)
     secret = read_value(term, key, value=value, from_file=from_file)
+    # `secrets set` replaces a stored value on purpose: read it first, so a check-and-set
+    # store (vault) writes on the version read instead of refusing a name never read.
+    manager.get_secret(key)
     manager.set_secret(key, secret)
     term.say(f"Stored [bold]{key}[/] in the {manager.backend_name} backend.")
     return 0

@@ -204,6 +204,9 @@ class ApiToken(StepType[ApiTokenArgs]):
                 raise StepFailed(f"{args.where}: PVE created {full_id} but returned no secret")
             ctx.register_secret(value)
             try:
+                # A new token replaces any stored secret of the old one on purpose: read it
+                # first, so a check-and-set store (vault) writes on the version read.
+                secrets.get_secret(names.token_secret)
                 secrets.set_secret(names.token_secret, value)
             except GlassdomeError as exc:
                 # A token whose secret is lost is useless: take it away again.

@@ -173,7 +173,7 @@ def use_vault(
     Returns what was set (a child process needs the same).
     """
     for name in list(os.environ):
-        if name.startswith("VAULT_"):
+        if name.startswith("VAULT_") or name == "GLASSDOME_VAULT_ALLOW_HTTP":
             monkeypatch.delenv(name)
     env = {"HOME": str(home_folder), **variables}
     for name, value in env.items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import subprocess
@@ -17,6 +18,7 @@ from glassdome.backends.registry import backend_factories
 from glassdome.backends.vault import VaultBackend
 from glassdome.core.secrets import SecretsManager
 from glassdome.errors import BackendUnavailable, SecretConflict, SecretStoreError
+from glassdome.ui.console import Terminal
 from tests.backends.local_server import GUARD, refused_url, silent_url
 from tests.backends.openbao import OpenBao, use_vault, use_vault_token
 from tests.backends.remote import RemoteEndToEnd, from_environment, why_unavailable
@@ -216,19 +218,47 @@ def test_delete_refuses_when_the_secret_changed_since_it_was_read(
     assert vault_manager(home).get_secret("to_remove") == "v2"
 
 
-def test_a_writer_that_never_read_replaces_the_value_with_one_cas_retry(
+def test_a_writer_that_never_read_an_existing_name_gets_a_conflict_and_changes_nothing(
     token_env: dict[str, str], home: Path
 ) -> None:
-    """A plain ``secrets set`` has not read the name: it creates, or writes on the version read."""
+    """A name this process never read is written with cas=0: it never replaces a stored value."""
     vault_manager(home).set_secret("plain", "old")
     fresh = backend()
     fresh.availability()
     before = fresh.request_count
-    fresh.set("plain", "old")  # create fails (exists), read shows it unchanged: no write
-    assert fresh.request_count - before == 2
-    fresh2 = backend()
-    fresh2.set("plain", "new")
+    with pytest.raises(
+        SecretConflict, match=r"someone else stored plain in .* read it first"
+    ) as err:
+        fresh.set("plain", "new")
+    assert fresh.request_count - before == 1  # the cas=0 write only: no read, no retry
+    assert err.value.names == ("plain",)
+    assert "new" not in str(err.value)
+    assert "\n" not in str(err.value)
+    with pytest.raises(SecretConflict):
+        vault_manager(home).set_secret("plain", "new")  # the manager API alike
+    with pytest.raises(SecretConflict):
+        backend().set_many({"plain": "old"})  # even the same value is not written unread
+    assert vault_manager(home).get_secret("plain") == "old"
+
+
+def test_reading_first_is_the_deliberate_overwrite(token_env: dict[str, str], home: Path) -> None:
+    vault_manager(home).set_secret("plain", "old")
+    second = vault_manager(home)
+    assert second.get_secret("plain") == "old"
+    second.set_secret("plain", "new")
     assert vault_manager(home).get_secret("plain") == "new"
+
+
+def test_secrets_set_replaces_an_existing_value_by_reading_it_first(
+    token_env: dict[str, str], home: Path
+) -> None:
+    """`glassdome secrets set` of a stored name overwrites, as documented: read, then cas."""
+    from glassdome.commands.secrets import set_secret as cli_set_secret
+
+    vault_manager(home).set_secret("cli_name", "old")
+    term = Terminal(stdin=io.StringIO(), stdout=io.StringIO(), stderr=io.StringIO(), env={})
+    assert cli_set_secret(term, "cli_name", value="new", manager=vault_manager(home)) == 0
+    assert vault_manager(home).get_secret("cli_name") == "new"
 
 
 def test_set_many_of_names_never_stored_is_one_request_each(
@@ -409,6 +439,70 @@ def test_a_malformed_timeout_is_refused(tmp_path: Path, monkeypatch: pytest.Monk
         monkeypatch, tmp_path, VAULT_ADDR="http://127.0.0.1:1", GLASSDOME_VAULT_TIMEOUT="soon"
     )
     with pytest.raises(BackendUnavailable, match="GLASSDOME_VAULT_TIMEOUT='soon'"):
+        backend()
+
+
+def test_plain_http_to_another_machine_is_refused_before_any_connection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Refused while the settings are read: no client exists yet, so nothing was sent."""
+    use_vault(monkeypatch, tmp_path, VAULT_ADDR="http://10.1.2.3:8200", VAULT_TOKEN="t")
+    with pytest.raises(BackendUnavailable) as err:
+        backend()
+    message = str(err.value)
+    assert "VAULT_ADDR=http://10.1.2.3:8200" in message
+    assert "GLASSDOME_VAULT_ALLOW_HTTP=1" in message
+    assert "\n" not in message
+
+
+def test_allow_http_accepts_plain_http_to_another_machine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_vault(
+        monkeypatch,
+        tmp_path,
+        VAULT_ADDR="http://10.1.2.3:8200",
+        VAULT_TOKEN="t",
+        GLASSDOME_VAULT_ALLOW_HTTP="1",
+    )
+    store = backend()  # only the settings: availability() would connect, so it is not called
+    assert store.config.addr == "http://10.1.2.3:8200"
+    assert store.config.missing() is None
+    assert store.request_count == 0
+
+
+@pytest.mark.parametrize(
+    "addr",
+    [
+        "https://10.1.2.3:8200",
+        "https://vault.example.org",
+        "http://127.0.0.1:8200",
+        "http://127.8.9.10:8200",
+        "http://localhost:8200",
+        "http://[::1]:8200",
+    ],
+)
+def test_https_and_loopback_http_need_no_permission(
+    addr: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_vault(monkeypatch, tmp_path, VAULT_ADDR=addr, VAULT_TOKEN="t")
+    store = backend()
+    assert store.config.missing() is None
+    assert store.request_count == 0
+
+
+@pytest.mark.parametrize("value", ["", "0", "yes"])
+def test_only_allow_http_1_permits_plain_http(
+    value: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_vault(
+        monkeypatch,
+        tmp_path,
+        VAULT_ADDR="http://vault.example.org:8200",
+        VAULT_TOKEN="t",
+        GLASSDOME_VAULT_ALLOW_HTTP=value,
+    )
+    with pytest.raises(BackendUnavailable, match="GLASSDOME_VAULT_ALLOW_HTTP=1"):
         backend()
 
 
