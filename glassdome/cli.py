@@ -294,6 +294,37 @@ def guarded(action: Callable[[], int]) -> int:
     except KeyboardInterrupt:
         print("glassdome: interrupted; nothing more was changed", file=sys.stderr)
         return 130
+    except OSError as exc:
+        # Disk full, permission denied, a symlink refused (O_NOFOLLOW): the file and the
+        # cause, not a traceback.
+        print(f"glassdome: error: {_describe_os_error(exc)}", file=sys.stderr)
+        if debug:
+            _print_traceback()
+        return EXIT_FAILURE
+    except RecursionError:
+        print(
+            "glassdome: error: the input is nested too deeply to process (RecursionError); "
+            "GLASSDOME_DEBUG=1 shows where",
+            file=sys.stderr,
+        )
+        if debug:
+            _print_traceback()
+        return EXIT_FAILURE
+
+
+def _describe_os_error(exc: OSError) -> str:
+    """``PATH: cause (ERRNO)`` on one line, e.g. ``/x/secrets.lock: Too many ... (ELOOP)``."""
+    import errno
+
+    cause = exc.strerror or str(exc) or type(exc).__name__
+    if exc.errno is not None and exc.errno in errno.errorcode:
+        cause = f"{cause} ({errno.errorcode[exc.errno]})"
+    if exc.filename is None:
+        return f"{cause} (the file was not named; GLASSDOME_DEBUG=1 shows where)"
+    where = str(exc.filename)
+    if exc.filename2 is not None:
+        where = f"{where} -> {exc.filename2}"
+    return f"{where}: {cause}"
 
 
 def _print_traceback() -> None:

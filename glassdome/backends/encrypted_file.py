@@ -50,6 +50,30 @@ BACKUP_FILE = "secrets.encrypted.bak"
 PENDING_KEY_FILE = "master_key.enc.pending"
 LOCK_FILE = "secrets.lock"
 _LOCK_TIMEOUT = 30.0
+# Files larger than these are refused before they are read, so a huge or sparse file costs
+# no memory. A value is at most 64 KiB of UTF-8 (names.MAX_VALUE_BYTES); in the document it
+# becomes about 87 KiB (JSON, then Fernet's base64), so 128 MiB holds some 1,500 values of
+# the maximum size, or hundreds of thousands of ordinary ones. Writes stay within it too.
+MAX_STORE_BYTES = 128 * 1024 * 1024
+# A key file is a JSON header of about 400 bytes.
+MAX_KEY_FILE_BYTES = 64 * 1024
+
+
+def _read_capped(path: Path, limit: int) -> bytes:
+    """The contents of *path*, refused as `StoreCorrupted` if larger than *limit* bytes.
+
+    The size is checked before reading, and at most *limit* + 1 bytes are read in case
+    the file grows meanwhile. A missing file raises FileNotFoundError as before.
+    """
+    with path.open("rb") as file:
+        size = os.fstat(file.fileno()).st_size
+        content = b"" if size > limit else file.read(limit + 1)
+    if size > limit or len(content) > limit:
+        raise StoreCorrupted(
+            f"{path} is larger than glassdome ever writes it ({max(size, len(content))} bytes, "
+            f"the limit is {limit}); refusing to read it"
+        )
+    return content
 
 
 def _restore_hint(backup: Path, store: Path) -> str:
@@ -75,6 +99,15 @@ def _kdf_from_env(env: Mapping[str, str]) -> crypto.KdfParams:
         raise BackendUnavailable(
             f"{ENV_KDF_MEMORY}/{ENV_KDF_ITERATIONS}: {exc}; unset them to use the defaults"
         ) from None
+
+
+def _check_store_size(path: Path, raw: bytes) -> None:
+    """Refuse to write a store that could not be read back."""
+    if len(raw) > MAX_STORE_BYTES:
+        raise SecretStoreError(
+            f"{path} would be {len(raw)} bytes, above the limit of {MAX_STORE_BYTES}; "
+            "nothing was changed: delete secrets you no longer need, or store paths to files"
+        )
 
 
 class EncryptedFileBackend:
@@ -134,7 +167,9 @@ class EncryptedFileBackend:
         facts = {"store": str(self.store_path), "key": str(self.key_path)}
         if self.key_path.exists():
             try:
-                key_file = crypto.parse_key_file(self.key_path.read_bytes(), str(self.key_path))
+                key_file = crypto.parse_key_file(
+                    _read_capped(self.key_path, MAX_KEY_FILE_BYTES), str(self.key_path)
+                )
                 facts["kdf"] = key_file.kdf.describe()
             except StoreCorrupted as exc:
                 facts["kdf"] = f"unreadable: {exc}"
@@ -150,6 +185,12 @@ class EncryptedFileBackend:
         import filelock
 
         ensure_private_dir(self.home)
+        if self._lock_path.is_symlink():
+            # filelock opens with O_NOFOLLOW too; this says why in plain words.
+            raise SecretStoreError(
+                f"{self._lock_path} is a symbolic link; glassdome does not follow it: "
+                "remove it and try again"
+            )
         if self._file_lock is None:
             self._file_lock = filelock.FileLock(
                 self._lock_path, timeout=self._lock_timeout, mode=0o600, preserve_lock_file=True
@@ -198,7 +239,7 @@ class EncryptedFileBackend:
         """Return the document as it is on disk now; unlocks at most once per process."""
         with self._mutex:
             try:
-                raw = self.store_path.read_bytes()
+                raw = _read_capped(self.store_path, MAX_STORE_BYTES)
             except FileNotFoundError:
                 if self.backup_path.exists():
                     raise StoreCorrupted(
@@ -230,7 +271,7 @@ class EncryptedFileBackend:
 
     def _read_key_file(self) -> crypto.KeyFile:
         try:
-            content = self.key_path.read_bytes()
+            content = _read_capped(self.key_path, MAX_KEY_FILE_BYTES)
         except FileNotFoundError:
             raise StoreCorrupted(f"{self.key_path} disappeared while in use; try again") from None
         return crypto.parse_key_file(content, str(self.key_path))
@@ -296,6 +337,7 @@ class EncryptedFileBackend:
             key = self._create_key(new_password or self._password.get(new=True))
         new_doc = crypto.Document(doc.generation + 1, secrets)
         raw = crypto.encrypt_document(key, new_doc)
+        _check_store_size(self.store_path, raw)
         atomic_write(self.store_path, raw, backup=self.backup_path)
         # The next read decrypts what is on disk, so a read after a write is a real read-back.
         self._raw, self._doc = None, new_doc
@@ -349,10 +391,10 @@ class EncryptedFileBackend:
             return
         try:
             pending = crypto.parse_key_file(
-                self.pending_key_path.read_bytes(), str(self.pending_key_path)
+                _read_capped(self.pending_key_path, MAX_KEY_FILE_BYTES), str(self.pending_key_path)
             )
             store_key_id = crypto.document_key_id(
-                self.store_path.read_bytes(), str(self.store_path)
+                _read_capped(self.store_path, MAX_STORE_BYTES), str(self.store_path)
             )
         except (StoreCorrupted, FileNotFoundError):
             store_key_id = None
@@ -411,10 +453,12 @@ class EncryptedFileBackend:
                     f"`cp {self.backup_path} {self.store_path}`"
                 )
             key_file, new_key = crypto.new_key_file(new, params)
-            atomic_write(self.pending_key_path, key_file.to_bytes())  # 1
             doc = doc or crypto.Document(0, {})
             new_doc = crypto.Document(doc.generation + 1, dict(doc.secrets))
-            atomic_write(self.store_path, crypto.encrypt_document(new_key, new_doc))  # 2
+            raw = crypto.encrypt_document(new_key, new_doc)
+            _check_store_size(self.store_path, raw)
+            atomic_write(self.pending_key_path, key_file.to_bytes())  # 1
+            atomic_write(self.store_path, raw)  # 2
             if backup is not None:
                 atomic_write(self.backup_path, crypto.encrypt_document(new_key, backup))  # 3
                 said = f"{BACKUP_FILE} (the previous generation) was re-encrypted under it"
@@ -432,7 +476,7 @@ class EncryptedFileBackend:
     ) -> crypto.Document | None:
         """*path* decrypted with *key*; None if it is missing (store) or not under *key* (.bak)."""
         try:
-            raw = path.read_bytes()
+            raw = _read_capped(path, MAX_STORE_BYTES)
         except FileNotFoundError:
             if missing_ok:
                 return None

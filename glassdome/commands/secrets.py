@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from glassdome.core.childenv import ENV_NAME, is_denied, is_store_credential
-from glassdome.core.names import normalize_name
+from glassdome.core.names import MAX_VALUE_BYTES, normalize_name
 from glassdome.core.secrets import SecretsManager, get_secrets_manager
 from glassdome.core.sensitive import Sensitive
-from glassdome.errors import GlassdomeError, UsageError
+from glassdome.errors import GlassdomeError, InvalidSecretValue, UsageError
 from glassdome.ui.console import Terminal
 
 __all__ = [
@@ -39,6 +39,18 @@ def _strip_one_newline(text: str) -> str:
     return text[:-1] if text.endswith("\n") else text
 
 
+# Read at most this much of a file or stdin: the largest value plus a trailing CRLF, plus one
+# byte (or character) to tell that there is more. A 200 MB pipe is refused, not read.
+_READ_LIMIT = MAX_VALUE_BYTES + 3
+
+
+def _too_large(name: str, source: str) -> InvalidSecretValue:
+    return InvalidSecretValue(
+        f"the value for {name!r} on {source} is larger than the limit of {MAX_VALUE_BYTES} "
+        "bytes (64 KiB); nothing was stored: store a path to a file instead"
+    )
+
+
 def read_value(
     term: Terminal, name: str, *, value: str | None = None, from_file: Path | None = None
 ) -> Sensitive:
@@ -53,9 +65,14 @@ def read_value(
         return Sensitive(value)
     if from_file is not None:
         try:
-            return Sensitive(_strip_one_newline(from_file.read_bytes().decode("utf-8")))
+            with from_file.open("rb") as file:
+                content = file.read(_READ_LIMIT)
         except OSError as exc:
             raise GlassdomeError(f"cannot read {from_file}: {exc.strerror}") from None
+        if len(content) >= _READ_LIMIT:
+            raise _too_large(name, str(from_file))
+        try:
+            return Sensitive(_strip_one_newline(content.decode("utf-8")))
         except UnicodeDecodeError:
             raise GlassdomeError(f"{from_file} is not UTF-8 text") from None
     if term.interactive:
@@ -65,7 +82,11 @@ def read_value(
             "no value given and GLASSDOME_NO_INPUT forbids asking: pipe it on stdin "
             "or use --from-file"
         )
-    return Sensitive(_strip_one_newline(term.stdin.read()))
+    # read(n) on a text stream counts characters, each at least one byte of UTF-8.
+    text = term.stdin.read(_READ_LIMIT)
+    if len(text) >= _READ_LIMIT:
+        raise _too_large(name, "stdin")
+    return Sensitive(_strip_one_newline(text))
 
 
 def set_secret(

@@ -25,6 +25,10 @@ def fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
         os.fsync(fd)
+    except OSError as exc:
+        if exc.filename is not None:
+            raise
+        raise _with_path(exc, path) from exc
     finally:
         os.close(fd)
 
@@ -80,10 +84,20 @@ def atomic_write(
         if backup is not None and path.exists():
             _keep_previous(path, backup, mode)
         temp.replace(path)
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        if exc.filename is not None:
+            raise
+        raise _with_path(exc, path) from exc
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
     fsync_dir(path.parent)
+
+
+def _with_path(error: OSError, path: Path) -> OSError:
+    """*error* again, naming *path* (os.write and os.fsync name no file)."""
+    return OSError(error.errno, error.strerror, str(path))
 
 
 def remove_stale_temps(path: Path) -> None:

@@ -43,11 +43,12 @@ DOC_FORMAT = "glassdome-secrets"
 FORMAT_VERSION = 1
 MIN_PASSWORD_LENGTH = 8
 _SALT_BYTES = 16
-# Parameters read from a file are bounded so a crafted header cannot ask for
-# unbounded memory or time.
-_MAX_MEMORY_KIB = 4 * 1024 * 1024
-_MAX_ITERATIONS = 64
-_MAX_LANES = 64
+# Parameters read from a key file (and GLASSDOME_KDF_* for a new one) are bounded so a
+# crafted header cannot make every unlock attempt take gigabytes or minutes: at most
+# 1 GiB of memory, 10 iterations and 16 lanes (16x the default memory, ~3x its time).
+_MAX_MEMORY_KIB = 1024 * 1024
+_MAX_ITERATIONS = 10
+_MAX_LANES = 16
 
 
 class KdfParams(NamedTuple):
@@ -84,7 +85,11 @@ def check_kdf(params: KdfParams) -> KdfParams:
         or params.iterations > _MAX_ITERATIONS
         or not 1 <= params.lanes <= _MAX_LANES
     ):
-        raise ValueError(f"Argon2id parameters {params.describe()} are out of range")
+        raise ValueError(
+            f"Argon2id parameters {params.describe()} are above the ceiling "
+            f"(at most {_MAX_MEMORY_KIB // 1024} MiB, {_MAX_ITERATIONS} iterations "
+            f"and {_MAX_LANES} lanes)"
+        )
     return params
 
 
@@ -204,7 +209,7 @@ def _corrupted(source: str, what: str) -> StoreCorrupted:
 def _load_json(content: bytes, source: str) -> dict[str, Any]:
     try:
         doc = json.loads(content.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise _corrupted(source, "not a valid header") from None
     if not isinstance(doc, dict):
         raise _corrupted(source, "not a valid header")
@@ -290,7 +295,7 @@ def decrypt_document(key: UnlockedKey, content: bytes, source: str) -> Document:
             and isinstance(entries, dict)
             and all(isinstance(k, str) and isinstance(v, str) for k, v in entries.items())
         )
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         ok = False
     if not ok:
         raise _corrupted(source, "unexpected contents")

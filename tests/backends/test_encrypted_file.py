@@ -796,3 +796,58 @@ def test_the_files_show_neither_names_nor_values(home: Path) -> None:
                 assert form not in content, (path.name, text)
     header, _ = _split((home / STORE_FILE).read_bytes())
     assert set(json.loads(header)) == {"format", "version", "key_id"}
+
+
+# -- size caps ---------------------------------------------------------------
+
+
+def _sparse(path: Path, size: int) -> None:
+    with path.open("wb") as file:
+        file.truncate(size)
+
+
+@pytest.mark.parametrize("name", [STORE_FILE, KEY_FILE])
+def test_oversized_store_or_key_file_is_refused_before_reading(
+    home: Path, name: str, mocker: MockerFixture
+) -> None:
+    make_store(home)
+    _sparse(home / name, 300 * 1024 * 1024)
+    read = mocker.spy(Path, "read_bytes")
+    with pytest.raises(StoreCorrupted) as caught:
+        open_store(home).get_secret(CANARY_NAME)
+    message = str(caught.value)
+    assert str(home / name) in message
+    assert "refusing to read it" in message
+    assert "\n" not in message
+    assert read.call_count == 0
+
+
+def test_oversized_backup_is_refused_by_passwd(home: Path) -> None:
+    make_store(home)
+    _sparse(home / BACKUP_FILE, encrypted_file.MAX_STORE_BYTES + 1)
+    backend = file_backend(open_store(home))
+    with pytest.raises(StoreCorrupted, match=re.escape(str(home / BACKUP_FILE))):
+        backend.change_master_password(Sensitive(PASSWORD), Sensitive(NEW_PASSWORD))
+
+
+def test_a_store_at_the_limit_is_read(home: Path, mocker: MockerFixture) -> None:
+    make_store(home)
+    size = (home / STORE_FILE).stat().st_size
+    mocker.patch.object(encrypted_file, "MAX_STORE_BYTES", size)
+    assert open_store(home).get_secret(CANARY_NAME) == CANARY
+
+
+def test_a_write_that_would_exceed_the_limit_is_refused(home: Path, mocker: MockerFixture) -> None:
+    make_store(home)
+    before = snapshot(home)
+    mocker.patch.object(encrypted_file, "MAX_STORE_BYTES", (home / STORE_FILE).stat().st_size)
+    with pytest.raises(SecretStoreError, match="above the limit"):
+        open_store(home).set_secret("big", "x" * 4096)
+    assert snapshot(home) == before
+
+
+def test_store_limit_holds_a_thousand_values_of_the_maximum_size() -> None:
+    from glassdome.core.names import MAX_VALUE_BYTES
+
+    per_value = (MAX_VALUE_BYTES + 100) * 4 // 3 + 100  # JSON, then base64 in the token
+    assert 1000 * per_value < encrypted_file.MAX_STORE_BYTES
