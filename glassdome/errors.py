@@ -12,6 +12,7 @@ from collections.abc import Mapping
 __all__ = [
     "BackendUnavailable",
     "GlassdomeError",
+    "InsecurePermissions",
     "InvalidSecretName",
     "InvalidSecretValue",
     "MasterPasswordUnavailable",
@@ -60,6 +61,10 @@ class WrongMasterPassword(SecretStoreError):
 
 class StoreCorrupted(SecretStoreError):
     """The encrypted store cannot be read as written; it is never treated as empty."""
+
+
+class InsecurePermissions(SecretStoreError):
+    """The store's folder or a file in it could be replaced by another user; nothing was read."""
 
 
 class StoreBusy(SecretStoreError):

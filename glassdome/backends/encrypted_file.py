@@ -26,6 +26,7 @@ from glassdome.core.atomic import (
     remove_stale_temps,
 )
 from glassdome.core.master import MasterPasswordSource
+from glassdome.core.permissions import check_private
 from glassdome.core.sensitive import SecretText
 from glassdome.errors import (
     BackendUnavailable,
@@ -74,6 +75,41 @@ def _read_capped(path: Path, limit: int) -> bytes:
             f"the limit is {limit}); refusing to read it"
         )
     return content
+
+
+# The highest generation this process has read or written, per store folder (real path)
+# and key id. A store that goes back below it was rolled back while the process ran (an
+# older copy put in place); a rollback between two processes is not detectable locally
+# (docs/SECURITY.md, "Rollback").
+_seen_generations: dict[str, dict[str, int]] = {}
+_seen_lock = threading.Lock()
+
+
+def _generations_seen(real_home: str) -> dict[str, int]:
+    """A copy of what this process has seen in *real_home*, per key id."""
+    with _seen_lock:
+        return dict(_seen_generations.get(real_home, {}))
+
+
+def _note_generation(
+    real_home: str, key_id: str, generation: int, store: Path, before: Mapping[str, int]
+) -> None:
+    """Remember *generation*; raise `StoreCorrupted` if it is below what *before* recorded.
+
+    *before* is taken before the file was read: reads take no lock, so another thread may
+    write a newer generation while this one decrypts the older file it read; that is not a
+    rollback, a generation lower than one seen before the read began is.
+    """
+    seen = before.get(key_id, -1)
+    if generation < seen:
+        raise StoreCorrupted(
+            f"{store} was rolled back: it holds generation {generation}, but this process "
+            f"already read or wrote generation {seen}; if you restored an older copy on "
+            "purpose, start glassdome again"
+        )
+    with _seen_lock:
+        known = _seen_generations.setdefault(real_home, {})
+        known[key_id] = max(known.get(key_id, -1), generation)
 
 
 def _restore_hint(backup: Path, store: Path) -> str:
@@ -142,6 +178,8 @@ class EncryptedFileBackend:
         self._raw: bytes | None = None  # the file contents self._doc was decrypted from
         self._doc = crypto.Document(0, {})
         self.unlock_count = 0  # Argon2 derivations that unlocked this store
+        self._permissions_checked = False
+        self._real_home = os.path.realpath(self.home)
 
     @classmethod
     def from_context(cls, context: BackendContext) -> EncryptedFileBackend:
@@ -176,7 +214,17 @@ class EncryptedFileBackend:
         facts["password source"] = self._password.origin()
         return facts
 
-    # -- locking and orphans -------------------------------------------------
+    # -- permissions, locking and orphans ------------------------------------
+
+    def _check_permissions(self) -> None:
+        """Refuse a home or store file that another user could replace (a few lstat calls)."""
+        from glassdome.core.secrets import MARKER_FILE
+
+        check_private(
+            self.home,
+            (STORE_FILE, BACKUP_FILE, KEY_FILE, PENDING_KEY_FILE, LOCK_FILE, MARKER_FILE),
+        )
+        self._permissions_checked = True
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
@@ -191,6 +239,7 @@ class EncryptedFileBackend:
                 f"{self._lock_path} is a symbolic link; glassdome does not follow it: "
                 "remove it and try again"
             )
+        self._check_permissions()
         if self._file_lock is None:
             self._file_lock = filelock.FileLock(
                 self._lock_path, timeout=self._lock_timeout, mode=0o600, preserve_lock_file=True
@@ -238,6 +287,9 @@ class EncryptedFileBackend:
     def _current(self) -> crypto.Document:
         """Return the document as it is on disk now; unlocks at most once per process."""
         with self._mutex:
+            if not self._permissions_checked:
+                self._check_permissions()
+            seen = _generations_seen(self._real_home)
             try:
                 raw = _read_capped(self.store_path, MAX_STORE_BYTES)
             except FileNotFoundError:
@@ -263,6 +315,7 @@ class EncryptedFileBackend:
                 doc = crypto.decrypt_document(key, raw, source)
             except StoreCorrupted as exc:
                 raise self._with_hint(exc) from None
+            _note_generation(self._real_home, key_id, doc.generation, self.store_path, seen)
             self._raw, self._doc = raw, doc
             return doc
 
@@ -339,6 +392,7 @@ class EncryptedFileBackend:
         raw = crypto.encrypt_document(key, new_doc)
         _check_store_size(self.store_path, raw)
         atomic_write(self.store_path, raw, backup=self.backup_path)
+        _note_generation(self._real_home, key.key_id, new_doc.generation, self.store_path, {})
         # The next read decrypts what is on disk, so a read after a write is a real read-back.
         self._raw, self._doc = None, new_doc
         return True
@@ -467,6 +521,9 @@ class EncryptedFileBackend:
             else:
                 said = f"there is no {BACKUP_FILE} to re-encrypt"
             self._install_pending_key()  # 4
+            _note_generation(
+                self._real_home, new_key.key_id, new_doc.generation, self.store_path, {}
+            )
             self._key, self._raw, self._doc = new_key, None, new_doc
             self.unlock_count += 1
         return f"The store was re-encrypted under a new data key; {said}."

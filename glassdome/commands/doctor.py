@@ -68,8 +68,16 @@ def _plaintext_check(path: Path, label: str) -> Check | None:
 
 def diagnose(manager: SecretsManager, env_file: Path) -> list[Check]:
     """Run every check; reads no secret value and needs no password."""
-    from glassdome.backends.encrypted_file import BACKUP_FILE, KEY_FILE, LOCK_FILE, STORE_FILE
+    from glassdome.backends.encrypted_file import (
+        BACKUP_FILE,
+        KEY_FILE,
+        LOCK_FILE,
+        PENDING_KEY_FILE,
+        STORE_FILE,
+    )
     from glassdome.core import crypto
+    from glassdome.core.permissions import path_problem
+    from glassdome.core.secrets import MARKER_FILE
 
     checks: list[Check] = []
     probes: Mapping[str, Availability] = {}
@@ -88,9 +96,20 @@ def diagnose(manager: SecretsManager, env_file: Path) -> list[Check]:
 
     home = manager.home
     if home.exists():
-        checks.append(_mode_check(home, 0o700) or Check("home", "ok", str(home)))
-        for name in (STORE_FILE, KEY_FILE, BACKUP_FILE, LOCK_FILE):
-            found = _mode_check(home / name, 0o600)
+        # What makes glassdome refuse the store (StrictModes) first, then what is merely
+        # looser than the modes glassdome creates (0700 and 0600).
+        refused = path_problem(home, folder=True)
+        if refused:
+            checks.append(Check(f"permissions {home.name}", "attention", refused))
+        else:
+            checks.append(_mode_check(home, 0o700) or Check("home", "ok", str(home)))
+        for name in (STORE_FILE, KEY_FILE, BACKUP_FILE, LOCK_FILE, PENDING_KEY_FILE, MARKER_FILE):
+            refused = path_problem(home / name, folder=False)
+            found = (
+                Check(f"permissions {name}", "attention", refused)
+                if refused
+                else _mode_check(home / name, 0o600)
+            )
             if found:
                 checks.append(found)
         key_path = home / KEY_FILE

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 from pathlib import Path
 
@@ -12,12 +11,25 @@ _TEMP_SUFFIX = ".tmp"
 
 
 def ensure_private_dir(path: Path) -> None:
-    """Create *path* (and missing parents) with mode 0700 from the start; leave existing ones."""
+    """Create *path* and every missing parent with mode 0700; leave existing folders alone.
+
+    ``mkdir(parents=True, mode=...)`` gives intermediate folders the umask's mode (0777
+    under umask 000), so each missing level is made here, top down, and chmod'ed 0700
+    (the umask can only remove bits from the mode given to mkdir).
+    """
     if path.is_dir():
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(FileExistsError):
-        path.mkdir(mode=0o700)
+    missing: list[Path] = []
+    level = path
+    while not level.exists() and level != level.parent:
+        missing.append(level)
+        level = level.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:
+            continue  # made by someone else meanwhile: not ours to chmod
+        folder.chmod(0o700)
 
 
 def fsync_dir(path: Path) -> None:
