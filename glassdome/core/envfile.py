@@ -169,7 +169,31 @@ def _unrepresentable(value: str) -> str:
             "a value with $ or ` and also a single quote or backslash escape cannot be "
             "quoted so that python-dotenv and a shell both read it literally"
         )
+    if value.endswith("\\") and _misreads_final_backslash():
+        return (
+            f"python-dotenv {_dotenv_version()} misreads a quoted value ending in a backslash; "
+            "upgrade it (pip install -U python-dotenv) or choose a value that does not end in \\"
+        )
     return ""
+
+
+@lru_cache(maxsize=1)
+def _misreads_final_backslash() -> bool:
+    r"""Whether the installed python-dotenv reads an escaped backslash before a closing quote wrong.
+
+    Before 1.2.3 it took the ``\"`` of ``A="x\\"`` for an escaped quote, so the
+    value ran on to the next ``"`` in the file (1.2.3 fixed that).
+    """
+    return _parse('A="\\\\"\nB="b"\n') != {"A": "\\", "B": "b"}
+
+
+def _dotenv_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("python-dotenv")
+    except PackageNotFoundError:  # pragma: no cover - imported, so installed
+        return "(unknown version)"
 
 
 def set_values(path: Path, values: Mapping[str, str]) -> list[str]:
@@ -239,6 +263,12 @@ def _set_values(path: Path, values: Mapping[str, str]) -> list[str]:
         pieces.extend(f"{k}={_quoted(values[k])}\n" for k in missing)
     result = "".join(pieces)
     reread = _values(result)
+    disturbed = [k for k, v in current.items() if k not in values and reread.get(k) != v]
+    if disturbed:
+        raise ValueError(
+            f"{', '.join(disturbed)}: this edit would change how python-dotenv reads "
+            "these existing lines; nothing was written (check their quoting)"
+        )
     _refuse([k for k in changed if reread.get(k) != values[k]])
     atomic_write(path, result.encode("utf-8"), mode=None)
     return changed
