@@ -156,9 +156,18 @@ def environment() -> ImmutableSandboxedEnvironment:
     from jinja2 import StrictUndefined
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    return ImmutableSandboxedEnvironment(
+    env = ImmutableSandboxedEnvironment(
         undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
     )
+    # ``tojson`` of a read-only view (inputs, settings) reads it through its lookups.
+    env.policies["json.dumps_kwargs"] = {"sort_keys": True, "default": _json_default}
+    return env
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, Mapping):
+        return dict(value.items())
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 def is_template(value: object) -> bool:
@@ -237,23 +246,9 @@ def render(
     if isinstance(value, str):
         if not is_template(value):
             return value
-        from jinja2 import TemplateError
-
-        secrets: SecretValues | None = context.get(SECRETS_KEY)
-        touched = _Touched()
-        token = _rendering.set(touched)
-        try:
-            text = _compiled_template(value).render(_scope(context, functions))
-        except Exception as exc:
-            if touched.hit and secrets is not None:
-                secrets.derive(str(exc))  # a message quoting a value derived from a secret
-            if isinstance(exc, TemplateError):
-                raise TemplateFailed(f"template {_short(value)!r}: {exc}") from None
-            raise
-        finally:
-            _rendering.reset(token)
-        if touched.hit and secrets is not None:
-            secrets.derive(text)
+        text: str = _tracked(
+            context, f"template {_short(value)!r}", _compiled_template(value).render, functions
+        )
         return text
     if isinstance(value, dict):
         return {k: render(v, context, functions) for k, v in value.items()}
@@ -270,12 +265,42 @@ def evaluate(
     The truth test happens here too: testing an undefined name raises, and that
     must become the same one-line error as any other template problem.
     """
+    compiled = _compiled_expression(expression)
+    return bool(
+        _tracked(
+            context,
+            f"expression {_short(expression)!r}",
+            lambda scope: bool(compiled(**scope)),  # the truth test may raise too
+            functions,
+        )
+    )
+
+
+def _tracked(
+    context: Mapping[str, Any],
+    what: str,
+    run: Callable[[dict[str, Any]], Any],
+    functions: Mapping[str, Callable[..., Any]],
+) -> Any:
+    """Run a compiled template; what it makes of a secret (text or error) is a secret."""
     from jinja2 import TemplateError
 
+    secrets: SecretValues | None = context.get(SECRETS_KEY)
+    touched = _Touched()
+    token = _rendering.set(touched)
     try:
-        return bool(_compiled_expression(expression)(**_scope(context, functions)))
-    except TemplateError as exc:
-        raise TemplateFailed(f"expression {_short(expression)!r}: {exc}") from None
+        result = run(_scope(context, functions))
+    except Exception as exc:
+        if touched.hit and secrets is not None:
+            secrets.derive(str(exc))  # a message quoting a value derived from a secret
+        if isinstance(exc, TemplateError):
+            raise TemplateFailed(f"{what}: {exc}") from None
+        raise
+    finally:
+        _rendering.reset(token)
+    if touched.hit and secrets is not None and isinstance(result, str):
+        secrets.derive(result)
+    return result
 
 
 @lru_cache(maxsize=1024)

@@ -110,6 +110,7 @@ DERIVED = {
     "input reverse": ("{{ inputs.pw | reverse }}", INPUT[::-1]),
     "input alias": ("{% set i = inputs %}{{ i['p' ~ 'w'][2:] | upper }}", INPUT[2:].upper()),
     "input items": ("{% set i = inputs %}{{ i.values() | list | first | reverse }}", INPUT[::-1]),
+    "input tojson": ("{{ inputs | tojson }}", json.dumps({"pw": INPUT})),
     "var": ("{{ vars.derived }}", STORED[::-1]),
     "var upper": ("{{ vars.derived | upper }}", STORED[::-1].upper()),
     "in text": (
@@ -140,6 +141,28 @@ def test_a_value_derived_from_a_secret_is_masked_and_refused(
         assert f"APP_VALUE: {REFUSED}" in messages["save"]
     assert "***" in runs["human"].out
     assert not (work / ".env").exists()
+
+
+def test_an_expression_error_quoting_a_derived_value_is_masked(cli: PlaybookCli, home: Path):
+    """``when:`` and ``that:`` read secrets too: an error quoting what they made of one is
+    masked as a whole."""
+    seed(home, {"stored": STORED})
+    cli.write(
+        "playbook.yml",
+        "name: p\ninputs:\n  - {name: pw, type: secret}\nsteps:\n"
+        "  - {id: w, uses: message, when: '{}[inputs.pw | reverse]', with: {text: hi},"
+        " ignore_errors: true}\n"
+        "  - {id: a, uses: assert, with: {that: \"{}[secret('stored') | upper]\"}}\n",
+    )
+    for as_json in (True, False):
+        result = cli.play("playbook.yml", json=as_json, GLASSDOME_INPUT_PW=INPUT)
+        assert result.code == 1, str(result)
+        derived = {"reverse": INPUT[::-1], "upper": STORED.upper()}
+        assert leaks(result.out + result.err, {**derived, "input": INPUT}) == [], str(result)
+        if as_json:
+            messages = step_messages(result)
+            assert messages["w"] == "expression '{}[inputs.pw | reverse]': ***", messages
+            assert messages["a"].endswith(": ***"), messages
 
 
 def test_a_secret_step_output_transformed_is_secret_derived():
