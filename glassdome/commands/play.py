@@ -36,11 +36,12 @@ class _PlainSettings(Mapping[str, Any]):
             from types import MappingProxyType
 
             from glassdome.core.config import SECRET_FIELDS, Settings, settings
+            from glassdome.core.names import is_secret_variable
 
             plain = {
                 name: value
                 for name in Settings.model_fields
-                if name not in SECRET_FIELDS
+                if name not in SECRET_FIELDS and not is_secret_variable(name)
                 for value in [getattr(settings, name)]
                 if value is None or isinstance(value, str | int | float | bool)
             }
