@@ -76,7 +76,10 @@ def normalize_name(name: object) -> str:
         raise InvalidSecretName(
             f"secret names are text, not {type(name).__name__}; use letters, digits, '_', '.', '-'"
         )
-    lowered = name.lower()
+    # The rule is checked on ASCII before lower-casing: str.lower() maps some
+    # non-ASCII characters onto ASCII ones (KELVIN SIGN U+212A -> 'k'), which
+    # would silently turn one name into another.
+    lowered = name.lower() if name.isascii() else name
     if not _NAME.fullmatch(lowered):
         # The offending name is described, not quoted: a value passed by mistake
         # in the name's place must not end up in a message.
