@@ -5,7 +5,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["atomic_write", "ensure_private_dir", "fsync_dir", "remove_stale_temps"]
+__all__ = [
+    "atomic_write",
+    "ensure_private_dir",
+    "exclusive_create",
+    "fsync_dir",
+    "remove_stale_temps",
+]
 
 _TEMP_SUFFIX = ".tmp"
 
@@ -119,3 +125,29 @@ def remove_stale_temps(path: Path) -> None:
     """
     for stale in path.parent.glob(f".{path.name}*{_TEMP_SUFFIX}"):
         stale.unlink(missing_ok=True)
+
+
+def exclusive_create(path: Path, data: bytes, mode: int = 0o600) -> bool:
+    """Create *path* holding *data* unless it exists; return whether this call created it.
+
+    The file appears complete or not at all: *data* goes to a fsynced temp file
+    that is hard-linked to *path* (``link`` fails when *path* exists, as
+    ``O_EXCL`` does). Where hard links are not supported, ``O_CREAT | O_EXCL``.
+    """
+    temp = _temp_path(path)
+    try:
+        _write_new(temp, data, mode)
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            return False
+        except OSError:  # no hard links here (some network or FAT file systems)
+            try:
+                _write_new(path, data, mode)
+            except FileExistsError:
+                return False
+    finally:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+    fsync_dir(path.parent)
+    return True
