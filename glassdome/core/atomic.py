@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import os
 from pathlib import Path
 
@@ -11,6 +13,7 @@ __all__ = [
     "exclusive_create",
     "fsync_dir",
     "remove_stale_temps",
+    "stale_temps",
 ]
 
 _TEMP_SUFFIX = ".tmp"
@@ -98,7 +101,11 @@ def atomic_write(
             mode = 0o600
     temp = _temp_path(path)
     try:
-        _write_new(temp, data, mode)
+        # The temp file is 0600 whatever the final mode: it may be all a reader
+        # finds of a half-done write, and what it holds may be plaintext secrets.
+        _write_new(temp, data, 0o600)
+        if mode != 0o600:
+            temp.chmod(mode)
         if backup is not None and path.exists():
             _keep_previous(path, backup, mode)
         temp.replace(path)
@@ -123,8 +130,13 @@ def remove_stale_temps(path: Path) -> None:
 
     Call only while holding the lock that serializes writers of *path*.
     """
-    for stale in path.parent.glob(f".{path.name}*{_TEMP_SUFFIX}"):
+    for stale in stale_temps(path):
         stale.unlink(missing_ok=True)
+
+
+def stale_temps(path: Path) -> list[Path]:
+    """The temp files of *path* (or its backup) that a writer left, e.g. when it was killed."""
+    return sorted(path.parent.glob(f".{glob.escape(path.name)}*{_TEMP_SUFFIX}"))
 
 
 def exclusive_create(path: Path, data: bytes, mode: int = 0o600) -> bool:
