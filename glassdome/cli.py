@@ -270,6 +270,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Building every sub-command's parser is a noticeable share of a `secrets get`:
     # build only the group asked for (all of them for --help and mistakes).
     only = args[0] if args and args[0] in ("secrets", "play", "playbook") else None
+    # Before anything reads a secret: no core dump of this process holds one.
+    from glassdome.core.hardening import disable_core_dumps
+
+    disable_core_dumps()
     return guarded(lambda: _dispatch(build_parser(only).parse_args(args)))
 
 

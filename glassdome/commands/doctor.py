@@ -141,12 +141,22 @@ def diagnose(manager: SecretsManager, env_file: Path) -> list[Check]:
     else:
         checks.append(Check("home", "info", f"{home} does not exist yet (no file store)"))
 
+    from glassdome.core.atomic import stale_temps
     from glassdome.core.envfile import backup_path
 
     for path, label in ((env_file, ".env"), (backup_path(env_file), ".env.bak")):
         found = _plaintext_check(path, label)
         if found:
             checks.append(found)
+    for temp in stale_temps(env_file):
+        checks.append(
+            Check(
+                "leftover temp file",
+                "attention",
+                f"{temp} was left by an interrupted write of {env_file.name} and may hold "
+                "plaintext secrets; delete it (the next edit of the file removes it too)",
+            )
+        )
     return checks
 
 

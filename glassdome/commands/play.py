@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,15 +20,42 @@ __all__ = ["EXIT_INPUTS", "list_playbooks", "play", "print_schema", "validate"]
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INPUTS = 0, 1, 2, 3
 
 
-class _SettingsView:
-    """``settings.NAME`` in templates: non-secret settings, read on first use only."""
+class _PlainSettings(Mapping[str, Any]):
+    """``settings.NAME`` in templates: the plain (non-secret) setting values, read on first use.
 
-    def __getattr__(self, name: str) -> Any:
-        from glassdome.core.config import SECRET_FIELDS, settings
+    A read-only mapping of str, int, float, bool and None built from the settings' non-secret
+    fields: no `SecretStr`, no method of `Settings`, nothing that opens the store, however a
+    template reaches it (``settings.x``, ``settings['x']``, ``attr``, ``items()``).
+    """
 
-        if name in SECRET_FIELDS or name.startswith("_"):
-            raise AttributeError(name)
-        return getattr(settings, name)
+    def __init__(self) -> None:
+        self._values: Mapping[str, Any] | None = None
+
+    def _load(self) -> Mapping[str, Any]:
+        if self._values is None:
+            from types import MappingProxyType
+
+            from glassdome.core.config import SECRET_FIELDS, Settings, settings
+            from glassdome.core.names import is_secret_variable
+
+            plain = {
+                name: value
+                for name in Settings.model_fields
+                if name not in SECRET_FIELDS and not is_secret_variable(name)
+                for value in [getattr(settings, name)]
+                if value is None or isinstance(value, str | int | float | bool)
+            }
+            self._values = MappingProxyType(plain)
+        return self._values
+
+    def __getitem__(self, name: str) -> Any:
+        return self._load()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
 
 
 def _escape(text: str) -> str:
@@ -181,7 +208,7 @@ def _play(
     from glassdome.playbook.loader import load_playbook
     from glassdome.playbook.report import HumanReport, JsonReport
     from glassdome.playbook.runner import RunOptions, run_steps
-    from glassdome.playbook.template import TemplateFailed, render
+    from glassdome.playbook.template import SECRETS_KEY, TemplateFailed, render, touch
     from glassdome.steps.base import StepContext
 
     loaded = load_playbook(path)
@@ -212,10 +239,17 @@ def _play(
         if value is None:
             raise TemplateFailed(f"secret({name!r}): not in the store")
         redactor.add(value)
+        touch()  # whatever the template makes of the value is a secret too
         return value
 
     functions = {"secret": secret}
-    context: dict[str, Any] = {"vars": {}, "settings": _SettingsView(), "steps": {}, "inputs": {}}
+    context: dict[str, Any] = {
+        "vars": {},
+        "settings": _PlainSettings(),
+        "steps": {},
+        "inputs": {},
+        SECRETS_KEY: redactor,  # secret-derived values are masked and kept out of .env
+    }
     for name, value in model.vars.items():
         context["vars"][name] = render(value, context, functions)
     answer_values = _read_answers(answers)

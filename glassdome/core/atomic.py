@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import os
 from pathlib import Path
 
-__all__ = ["atomic_write", "ensure_private_dir", "fsync_dir", "remove_stale_temps"]
+__all__ = [
+    "atomic_write",
+    "ensure_private_dir",
+    "exclusive_create",
+    "fsync_dir",
+    "remove_stale_temps",
+    "stale_temps",
+]
 
 _TEMP_SUFFIX = ".tmp"
 
@@ -92,7 +101,11 @@ def atomic_write(
             mode = 0o600
     temp = _temp_path(path)
     try:
-        _write_new(temp, data, mode)
+        # The temp file is 0600 whatever the final mode: it may be all a reader
+        # finds of a half-done write, and what it holds may be plaintext secrets.
+        _write_new(temp, data, 0o600)
+        if mode != 0o600:
+            temp.chmod(mode)
         if backup is not None and path.exists():
             _keep_previous(path, backup, mode)
         temp.replace(path)
@@ -117,5 +130,36 @@ def remove_stale_temps(path: Path) -> None:
 
     Call only while holding the lock that serializes writers of *path*.
     """
-    for stale in path.parent.glob(f".{path.name}*{_TEMP_SUFFIX}"):
+    for stale in stale_temps(path):
         stale.unlink(missing_ok=True)
+
+
+def stale_temps(path: Path) -> list[Path]:
+    """The temp files of *path* (or its backup) that a writer left, e.g. when it was killed."""
+    return sorted(path.parent.glob(f".{glob.escape(path.name)}*{_TEMP_SUFFIX}"))
+
+
+def exclusive_create(path: Path, data: bytes, mode: int = 0o600) -> bool:
+    """Create *path* holding *data* unless it exists; return whether this call created it.
+
+    The file appears complete or not at all: *data* goes to a fsynced temp file
+    that is hard-linked to *path* (``link`` fails when *path* exists, as
+    ``O_EXCL`` does). Where hard links are not supported, ``O_CREAT | O_EXCL``.
+    """
+    temp = _temp_path(path)
+    try:
+        _write_new(temp, data, mode)
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            return False
+        except OSError:  # no hard links here (some network or FAT file systems)
+            try:
+                _write_new(path, data, mode)
+            except FileExistsError:
+                return False
+    finally:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+    fsync_dir(path.parent)
+    return True

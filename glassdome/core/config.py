@@ -35,7 +35,7 @@ from pydantic_settings import (
 )
 
 from glassdome.core.envfile import ENV_FILE_VARIABLE, env_file_path
-from glassdome.core.names import KNOWN_SECRETS
+from glassdome.core.names import KNOWN_SECRETS, is_secret_variable
 
 if TYPE_CHECKING:
     from glassdome.core.secrets import SecretsManager
@@ -291,7 +291,7 @@ class LazySettings:
             return self._full
 
     def __getattr__(self, name: str) -> Any:
-        if name in SECRET_FIELDS or name.startswith("proxmox_instance"):
+        if is_secret_variable(name) or name.startswith("proxmox_instance"):
             return getattr(self._get_full(), name)
         return getattr(self._get_plain(), name)
 

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
-from glassdome.core.atomic import atomic_write
+from glassdome.core.atomic import atomic_write, remove_stale_temps
 
 __all__ = [
     "ENV_FILE_VARIABLE",
@@ -222,6 +222,9 @@ def _locked(path: Path) -> Iterator[None]:
         preserve_lock_file=True,  # plain flock: removing a lock file races with its users
     )
     with lock:
+        # A writer killed mid-write (SIGKILL: no cleanup ran) left its temp file,
+        # which may hold every secret the file held: no other writer runs now.
+        remove_stale_temps(path)
         yield
 
 

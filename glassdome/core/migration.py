@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
 from glassdome.core.envfile import read_values, remove_keys
-from glassdome.core.names import KNOWN_SECRETS
+from glassdome.core.names import secret_store_name
 from glassdome.core.secrets import SecretsManager
 from glassdome.errors import GlassdomeError
 
 __all__ = ["Action", "MigrationItem", "plan_migration", "run_migration", "scrub_env", "secret_keys"]
-
-_KNOWN = re.compile("(" + "|".join(KNOWN_SECRETS) + r")|(proxmox_token_value_\d{2})", re.IGNORECASE)
 
 
 class Action(StrEnum):
@@ -38,10 +35,10 @@ class MigrationItem:
 
 
 def secret_keys(values: Mapping[str, str | None]) -> dict[str, str]:
-    """The known secret variables among *values*, with non-empty values, by store name."""
+    """The secret variables among *values* (see `is_secret_variable`), by ``.env`` key."""
     found: dict[str, str] = {}
     for key, value in values.items():
-        if _KNOWN.fullmatch(key):
+        if secret_store_name(key) is not None:
             found[key] = value or ""
     return found
 
@@ -62,7 +59,7 @@ def plan_migration(
     items: list[MigrationItem] = []
     to_store: dict[str, str] = {}
     for key, value in sorted(secret_keys(values).items()):
-        name = key.lower()
+        name = secret_store_name(key) or key.lower()
         if not value:
             items.append(MigrationItem(key, name, Action.EMPTY))
             continue
@@ -112,6 +109,6 @@ def scrub_env(env_file: Path, items: list[MigrationItem], manager: SecretsManage
         verified,
         lambda key: (
             f"# {key} is in the glassdome secret store ({backend}): "
-            f"glassdome secrets get {key.lower()}"
+            f"glassdome secrets get {secret_store_name(key) or key.lower()}"
         ),
     )

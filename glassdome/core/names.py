@@ -6,7 +6,16 @@ import re
 
 from glassdome.errors import InvalidSecretName, InvalidSecretValue
 
-__all__ = ["KNOWN_SECRETS", "MAX_VALUE_BYTES", "NAME_RULE", "check_value", "normalize_name"]
+__all__ = [
+    "KNOWN_SECRETS",
+    "MAX_VALUE_BYTES",
+    "NAME_RULE",
+    "SECRET_VARIABLE_RULE",
+    "check_value",
+    "is_secret_variable",
+    "normalize_name",
+    "secret_store_name",
+]
 
 # The secrets the seed documents: Settings fields, .env variables (upper-cased)
 # and store names at once. Proxmox instances add proxmox_token_value_NN.
@@ -22,6 +31,39 @@ KNOWN_SECRETS = (
     "secret_key",
 )
 
+# An instance of a known secret: a two-digit suffix (proxmox_token_value_02,
+# proxmox_password_02), or the Proxmox form with the digits after the prefix
+# (PROXMOX_02_TOKEN_VALUE, as PROXMOX_02_HOST is spelled in .env).
+_KNOWN = "|".join(KNOWN_SECRETS)
+_PROXMOX = "|".join(n.removeprefix("proxmox_") for n in KNOWN_SECRETS if n.startswith("proxmox_"))
+SECRET_VARIABLE_RULE = (
+    rf"(?:(?P<plain>{_KNOWN})(?:_(?P<n1>\d{{2}}))?|proxmox_(?P<n2>\d{{2}})_(?P<rest>{_PROXMOX}))"
+)
+_SECRET_VARIABLE = re.compile(SECRET_VARIABLE_RULE)
+
+
+def secret_store_name(name: str) -> str | None:
+    """The store name of a secret variable (any case), or None when *name* is not one.
+
+    ``PROXMOX_02_TOKEN_VALUE`` and ``proxmox_token_value_02`` are both
+    ``proxmox_token_value_02``. This is the one rule for what is a secret:
+    ``config.set``, ``migrate``, ``doctor`` and the settings all use it.
+    """
+    if not isinstance(name, str) or not name.isascii():
+        return None
+    match = _SECRET_VARIABLE.fullmatch(name.lower())
+    if match is None:
+        return None
+    if match["plain"] is not None:
+        return match["plain"] + (f"_{match['n1']}" if match["n1"] else "")
+    return f"proxmox_{match['rest']}_{match['n2']}"
+
+
+def is_secret_variable(name: str) -> bool:
+    """True when *name* (a setting, ``.env`` variable or store name) holds a secret."""
+    return secret_store_name(name) is not None
+
+
 NAME_RULE = "[a-z0-9][a-z0-9_.-]{0,127}"
 MAX_VALUE_BYTES = 64 * 1024
 
@@ -34,7 +76,10 @@ def normalize_name(name: object) -> str:
         raise InvalidSecretName(
             f"secret names are text, not {type(name).__name__}; use letters, digits, '_', '.', '-'"
         )
-    lowered = name.lower()
+    # The rule is checked on ASCII before lower-casing: str.lower() maps some
+    # non-ASCII characters onto ASCII ones (KELVIN SIGN U+212A -> 'k'), which
+    # would silently turn one name into another.
+    lowered = name.lower() if name.isascii() else name
     if not _NAME.fullmatch(lowered):
         # The offending name is described, not quoted: a value passed by mistake
         # in the name's place must not end up in a message.

@@ -207,14 +207,39 @@ class SecretsManager:
             return "file"
         return None
 
-    def _remember_backend(self) -> None:
-        """After auto selection first stores something, record where, so auto stays there."""
-        if self._requested != "auto" or self._backend is None or self._marker.exists():
-            return
-        from glassdome.core.atomic import atomic_write, ensure_private_dir
+    def _writable(self) -> SecretBackend:
+        """The backend to write to: under auto, the one the marker records (claimed first)."""
+        backend = self._select()
+        if self._requested != "auto":
+            return backend
+        recorded = self._remember_backend(backend.name)
+        if recorded == backend.name:
+            return backend
+        # Another process chose (and recorded) the other backend between our selection
+        # and this write: follow it, or the account's secrets would be split in two.
+        with self._lock:
+            self._backend, self._description = self._choose_auto()
+        return self._backend
 
+    def _remember_backend(self, name: str) -> str:
+        """Record *name* as auto's backend unless one is recorded; return the recorded one.
+
+        The marker appears whole or not at all (a hard link of a fsynced 0600 temp
+        file, which fails if the marker exists), so two first writers cannot both
+        record one: the loser reads the winner's choice.
+        """
+        from glassdome.core.atomic import ensure_private_dir, exclusive_create
+
+        try:
+            recorded = self._marker.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            recorded = ""
+        if recorded:
+            return recorded
         ensure_private_dir(self.home)
-        atomic_write(self._marker, f"{self._backend.name}\n".encode())
+        if exclusive_create(self._marker, f"{name}\n".encode()):
+            return name
+        return self._marker.read_text(encoding="utf-8").strip() or name
 
     def _describe(
         self, backend: SecretBackend, requested: str, reason: str, probes: dict[str, Availability]
@@ -262,8 +287,8 @@ class SecretsManager:
     def set_secret(self, name: str, value: str | SecretText) -> None:
         """Store *value* under *name*, replacing any previous value."""
         key = normalize_name(name)
-        self._select().set(key, check_value(key, reveal(value)))
-        self._remember_backend()
+        checked = check_value(key, reveal(value))
+        self._writable().set(key, checked)
 
     def set_many(self, items: Mapping[str, str | SecretText]) -> None:
         """Store several secrets with one unlock and one write; all are checked before any is."""
@@ -272,8 +297,7 @@ class SecretsManager:
             key = normalize_name(name)
             checked[key] = check_value(key, reveal(value))
         if checked:
-            self._select().set_many(checked)
-            self._remember_backend()
+            self._writable().set_many(checked)
 
     def delete_secret(self, name: str) -> bool:
         """Delete *name*; return whether it existed."""

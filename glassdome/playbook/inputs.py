@@ -155,6 +155,13 @@ def resolve_inputs(
         has, raw, origin = sources.given(spec.name)
         if spec.type == "secret" and has and raw is not None:
             register_secret(str(raw))  # an answers file may give a number
+            if origin == "--set":
+                # As `secrets set --value` warns: the name only, never the value.
+                sources.warn(
+                    f"--set {spec.name}=... puts the secret in your shell history and in `ps` "
+                    f"output; prefer the hidden prompt, {ENV_PREFIX}{spec.name.upper()} "
+                    "or an answers file"
+                )
         try:
             if spec.when is not None and not evaluate(spec.when, context, functions):
                 values[spec.name] = None

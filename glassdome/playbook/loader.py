@@ -182,9 +182,10 @@ class _SettingNames:
 
 @cache
 def _plain_settings() -> frozenset[str]:
-    from glassdome.core.config import SECRET_FIELDS, Settings
+    from glassdome.core.config import Settings
+    from glassdome.core.names import is_secret_variable
 
-    return frozenset(name for name in Settings.model_fields if name not in SECRET_FIELDS)
+    return frozenset(name for name in Settings.model_fields if not is_secret_variable(name))
 
 
 def load_playbook(path: Path) -> LoadedPlaybook:

@@ -3,14 +3,22 @@
 Templates see ``inputs.NAME``, ``vars.NAME``, ``steps.ID.OUTPUT`` and
 ``settings.NAME`` (non-secret settings). `references` lists what a template
 refers to, so the loader can reject an undefined name before anything runs.
+
+Whatever is derived from a secret is a secret: while a template renders, a
+``secret()`` call (it calls `touch`) or the lookup of a secret value under
+``inputs``, ``vars`` or ``steps`` marks the render, and the whole result (or the
+error it raised) goes to the `SecretValues` found in the context under
+`SECRETS_KEY`, which masks it and keeps it out of ``.env``. A value derived this
+way marks every later template that reads it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from glassdome.errors import GlassdomeError
 
@@ -23,7 +31,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ROOTS",
+    "SECRETS_KEY",
     "Reference",
+    "SecretValues",
     "TemplateFailed",
     "TemplateSyntax",
     "environment",
@@ -31,9 +41,93 @@ __all__ = [
     "is_template",
     "references",
     "render",
+    "touch",
 ]
 
 ROOTS = ("inputs", "vars", "steps", "settings")
+SECRETS_KEY = "glassdome:secrets"  # not a Jinja name: templates never see it
+_WATCHED = ("inputs", "vars", "steps")
+
+
+class SecretValues(Protocol):
+    """The run's secret values: which are known, and where a secret-derived value goes."""
+
+    def knows(self, value: str) -> bool:
+        """Whether *value* is a secret or a value derived from one."""
+        ...
+
+    def derive(self, text: str) -> None:
+        """*text* was computed from a secret: treat it as one from now on."""
+        ...
+
+
+class _Touched:
+    __slots__ = ("hit",)
+
+    def __init__(self) -> None:
+        self.hit = False
+
+
+_rendering: ContextVar[_Touched | None] = ContextVar("glassdome_rendering", default=None)
+
+
+def touch() -> None:
+    """The template being rendered read a secret (``secret()`` calls this)."""
+    current = _rendering.get()
+    if current is not None:
+        current.hit = True
+
+
+def _holds_secret(value: object, secrets: SecretValues) -> bool:
+    if isinstance(value, str):
+        return secrets.knows(value)
+    if isinstance(value, Mapping):
+        return any(_holds_secret(item, secrets) for item in value.values())
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(_holds_secret(item, secrets) for item in value)
+    return False
+
+
+class _Watched(Mapping[str, Any]):
+    """A read-only view of ``inputs``, ``vars`` or ``steps`` whose secret values mark the render.
+
+    Every way a template reaches a value (attribute, subscript, ``items()``,
+    ``values()``, ``get``, filters that iterate) goes through ``__getitem__``.
+    """
+
+    def __init__(self, data: Mapping[str, Any], secrets: SecretValues) -> None:
+        self._data = data
+        self._secrets = secrets
+
+    def __getitem__(self, key: str) -> Any:
+        value = self._data[key]
+        if isinstance(value, Mapping):
+            return _Watched(value, self._secrets)
+        if _holds_secret(value, self._secrets):
+            touch()
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+def _scope(
+    context: Mapping[str, Any], functions: Mapping[str, Callable[..., Any]]
+) -> dict[str, Any]:
+    """What a template sees: the context (secret-watching views) and the functions."""
+    secrets: SecretValues | None = context.get(SECRETS_KEY)
+    scope: dict[str, Any] = {}
+    for name, value in context.items():
+        if name == SECRETS_KEY:
+            continue
+        if secrets is not None and name in _WATCHED and isinstance(value, Mapping):
+            value = _Watched(value, secrets)
+        scope[name] = value
+    scope.update(functions)
+    return scope
 
 
 class TemplateFailed(GlassdomeError):
@@ -62,9 +156,18 @@ def environment() -> ImmutableSandboxedEnvironment:
     from jinja2 import StrictUndefined
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    return ImmutableSandboxedEnvironment(
+    env = ImmutableSandboxedEnvironment(
         undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
     )
+    # ``tojson`` of a read-only view (inputs, settings) reads it through its lookups.
+    env.policies["json.dumps_kwargs"] = {"sort_keys": True, "default": _json_default}
+    return env
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, Mapping):
+        return dict(value.items())
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 def is_template(value: object) -> bool:
@@ -143,12 +246,10 @@ def render(
     if isinstance(value, str):
         if not is_template(value):
             return value
-        from jinja2 import TemplateError
-
-        try:
-            return _compiled_template(value).render({**context, **functions})
-        except TemplateError as exc:
-            raise TemplateFailed(f"template {_short(value)!r}: {exc}") from None
+        text: str = _tracked(
+            context, f"template {_short(value)!r}", _compiled_template(value).render, functions
+        )
+        return text
     if isinstance(value, dict):
         return {k: render(v, context, functions) for k, v in value.items()}
     if isinstance(value, list):
@@ -164,12 +265,42 @@ def evaluate(
     The truth test happens here too: testing an undefined name raises, and that
     must become the same one-line error as any other template problem.
     """
+    compiled = _compiled_expression(expression)
+    return bool(
+        _tracked(
+            context,
+            f"expression {_short(expression)!r}",
+            lambda scope: bool(compiled(**scope)),  # the truth test may raise too
+            functions,
+        )
+    )
+
+
+def _tracked(
+    context: Mapping[str, Any],
+    what: str,
+    run: Callable[[dict[str, Any]], Any],
+    functions: Mapping[str, Callable[..., Any]],
+) -> Any:
+    """Run a compiled template; what it makes of a secret (text or error) is a secret."""
     from jinja2 import TemplateError
 
+    secrets: SecretValues | None = context.get(SECRETS_KEY)
+    touched = _Touched()
+    token = _rendering.set(touched)
     try:
-        return bool(_compiled_expression(expression)(**context, **functions))
-    except TemplateError as exc:
-        raise TemplateFailed(f"expression {_short(expression)!r}: {exc}") from None
+        result = run(_scope(context, functions))
+    except Exception as exc:
+        if touched.hit and secrets is not None:
+            secrets.derive(str(exc))  # a message quoting a value derived from a secret
+        if isinstance(exc, TemplateError):
+            raise TemplateFailed(f"{what}: {exc}") from None
+        raise
+    finally:
+        _rendering.reset(token)
+    if touched.hit and secrets is not None and isinstance(result, str):
+        secrets.derive(result)
+    return result
 
 
 @lru_cache(maxsize=1024)

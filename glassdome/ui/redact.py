@@ -55,19 +55,37 @@ class Redactor:
         self._lock = threading.Lock()
         self._forms: list[str] = []
         self._known: set[str] = set()
+        self._derived: set[str] = set()
 
     def add(self, secret: str | None) -> None:
         """Register *secret* (and its encodings) for masking from now on."""
-        if not secret or secret in self._known or len(secret) < _MIN_LENGTH:
+        if not secret or secret in self._known:
+            return
+        if len(secret) < _MIN_LENGTH:
+            with self._lock:
+                self._derived.add(secret)  # not masked, but still refused by `holds`
             return
         with self._lock:
             self._known.add(secret)
             merged = set(self._forms) | _forms(secret)
             self._forms = sorted(merged, key=len, reverse=True)  # longest first
 
+    def derive(self, text: str) -> None:
+        """*text* was computed from a secret (a template that read one): mask it as a whole.
+
+        Remembered even when too short to mask, so `holds` still refuses to write it.
+        """
+        with self._lock:
+            self._derived.add(text)
+        self.add(text)
+
+    def knows(self, value: str) -> bool:
+        """Whether *value* is exactly a registered secret or a value derived from one."""
+        return value in self._known or value in self._derived
+
     def holds(self, text: str) -> bool:
-        """Whether *text* contains a registered secret in any of its forms."""
-        return any(form in text for form in self._forms)
+        """Whether *text* is derived from a secret or contains one in any of its forms."""
+        return text in self._derived or any(form in text for form in self._forms)
 
     def mask(self, text: str) -> str:
         """Return *text* with every registered form replaced by ``***``."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from glassdome.core.names import KNOWN_SECRETS
+from glassdome.core.names import SECRET_VARIABLE_RULE
 from tests.conftest import REPO, subprocess_env
 
 if TYPE_CHECKING:
@@ -25,9 +25,7 @@ if TYPE_CHECKING:
 TERMINAL_ENV = {"TERM": "dumb", "NO_COLOR": "1", "COLUMNS": "200"}
 SCRIPT = REPO / "scripts" / "migrate_secrets.py"
 # Environment variables a secret is handed to `secrets exec` as.
-SECRET_VARIABLE = re.compile(
-    "(" + "|".join(n.upper() for n in KNOWN_SECRETS) + r")|PROXMOX_TOKEN_VALUE_\d{2}"
-)
+SECRET_VARIABLE = re.compile("(?i)" + SECRET_VARIABLE_RULE)
 # A child for `secrets exec`: prints the secret variables it was given, as JSON.
 DUMP_SECRETS = (
     "import json, os, re, sys; "

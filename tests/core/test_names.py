@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from glassdome.core.names import MAX_VALUE_BYTES, NAME_RULE, check_value, normalize_name
 from glassdome.core.secrets import SecretsManager
@@ -111,3 +115,26 @@ def test_unstorable_values_are_refused_without_quoting_them(value: object, reaso
 )
 def test_storable_values_are_returned_unchanged(value: str) -> None:
     assert check_value("api_token", value) is value
+
+
+@pytest.mark.parametrize("name", ["\u212aey", "proxmox_password\u212a", "\u0130d", "ﬀ"])
+def test_non_ascii_names_that_lower_case_to_ascii_are_refused(name: str) -> None:
+    with pytest.raises(InvalidSecretName):
+        normalize_name(name)
+
+
+# Characters str.lower() maps to ASCII (KELVIN SIGN, I WITH DOT ABOVE) mixed with valid ones.
+_TRICKY = st.text(alphabet="aZk0_.-\u212a\u0130\u017f\u00c5", min_size=1, max_size=8)
+
+
+@given(st.text(max_size=140) | st.from_regex(NAME_RULE, fullmatch=True).map(str.upper) | _TRICKY)
+@example("\u212a")
+def test_a_name_round_trips_or_is_refused(text: str) -> None:
+    ascii_valid = text.isascii() and re.fullmatch(NAME_RULE, text.lower()) is not None
+    try:
+        name = normalize_name(text)
+    except InvalidSecretName:
+        assert not ascii_valid
+    else:
+        assert ascii_valid
+        assert name == text.lower()

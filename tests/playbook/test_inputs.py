@@ -473,3 +473,15 @@ def test_a_confirmation_shows_a_fingerprint_as_it_is():
     term = Terminal(stdin=io.StringIO("y\n"), stdout=io.StringIO(), stderr=err, env={})
     assert term.confirm("Trust [b]AB:CD:1F[/b]?") is True
     assert "Trust AB:CD:1F? [y/n] (n): " in err.getvalue()
+
+
+def test_a_secret_input_given_with_set_warns_without_the_value(run):
+    code, out, err = run("--set", "token=set-secret-value-553")
+    assert code == 3  # host is missing: nothing runs
+    assert "--set token=... puts the secret in your shell history and in `ps` output" in err
+    assert "set-secret-value-553" not in err + out
+
+
+def test_a_plain_input_given_with_set_does_not_warn(run):
+    _, _, err = run("--set", "host=pve.lab")
+    assert "shell history" not in err
