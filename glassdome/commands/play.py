@@ -277,6 +277,7 @@ def _play(
         term=term,
         register_secret=redactor.add,
         is_secret=redactor.holds,
+        shown=redactor.shown,
         check_mode=check,
         sources=sources,
         verify=not no_verify,

@@ -136,6 +136,7 @@ def run_steps(
         if status == "skipped" or status == "failed":
             outputs.setdefault(spec.id, {})
         duration = time.perf_counter() - begin
+        message = step_context.shown(message)
         event = StepEvent(spec.id, spec.uses, status, duration, message, ignored, spec.name)
         recap.events.append(event)
         on_event(event)

@@ -68,6 +68,9 @@ class StepContext:
     register_secret: Callable[[str], None]
     # Whether a text holds a value registered as secret: such text must not reach a file.
     is_secret: Callable[[str], bool] = lambda text: False
+    # A step's message as it may be shown: a value that is (or was derived from) a secret is
+    # masked whole, however short (string matching cannot mask a two-character secret).
+    shown: Callable[[str], str] = lambda text: text
     check_mode: bool = False
     # Answers for questions asked while steps run (`ask`): --set, environment, answers
     # file, and a prompt when interactive. A glassdome.playbook.inputs.InputSources.

@@ -87,6 +87,13 @@ class Redactor:
         """Whether *text* is derived from a secret or contains one in any of its forms."""
         return text in self._derived or any(form in text for form in self._forms)
 
+    def shown(self, text: str) -> str:
+        """*text* as it may be shown.
+
+        ``***`` if it is a secret or derived from one, however short; else `mask` of it.
+        """
+        return MASK if text and self.knows(text) else self.mask(text)
+
     def mask(self, text: str) -> str:
         """Return *text* with every registered form replaced by ``***``."""
         for form in self._forms:

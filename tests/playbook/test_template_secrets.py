@@ -255,3 +255,29 @@ def test_no_form_of_a_secret_or_a_value_derived_from_it_is_shown(secret: str):
         assert code == 1, out + err  # config.set refuses the reversed value
         assert leaks(out + err, forms) == [], out + err
         assert REFUSED in out + err
+
+
+_SHOWN_STEPS = ("plain", "json", "url", "reverse", "upper", "lower", "slice", "join")
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(secret=st.text(ALPHABET, min_size=1, max_size=5))
+def test_a_secret_too_short_to_find_by_matching_is_still_never_shown(secret: str):
+    """A secret of 1 to 5 characters cannot be found in output by matching (it is in
+    ordinary words), so every message that is the secret or derived from it is masked
+    whole: ``***`` in the --json events and at the end of its line in the human output."""
+    with tempfile.TemporaryDirectory() as folder:
+        cli = PlaybookCli(home=Path(folder) / "home", cwd=Path(folder))
+        cli.write("playbook.yml", PROPERTY_PLAYBOOK)
+        as_json = cli.play("playbook.yml", "--set", f"pw={secret}")
+        human = cli.play("playbook.yml", "--set", f"pw={secret}", json=False)
+        assert not (Path(folder) / ".env").exists()
+    messages = step_messages(as_json)
+    shown = [step for step in _SHOWN_STEPS if step != "slice" or len(secret) > 1]
+    assert {step: messages[step] for step in shown} == dict.fromkeys(shown, "***")
+    assert messages["slice"] in ("***", "")  # the slice of one character is empty
+    assert REFUSED in messages["save"]
+    for step in shown:
+        (line,) = [x for x in human.out.splitlines() if f" {step} (message," in x]
+        assert line.endswith("  ***"), line
+    assert REFUSED in human.out + human.err
