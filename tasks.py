@@ -170,7 +170,7 @@ def secrets_migrate(
 ):
     """Move the known secrets from .env into the secret store."""
     from glassdome.commands.migrate import migrate
-    from glassdome.core.envfile import env_file_path
+    from glassdome.primitives.envfile import env_file_path
 
     path = Path(env_file) if env_file else env_file_path()
     _call(

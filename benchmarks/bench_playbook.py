@@ -45,8 +45,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.support import compile_package, derive_ms  # noqa: E402
-from glassdome.core import crypto  # noqa: E402
-from glassdome.core.sensitive import Sensitive  # noqa: E402
+from glassdome.primitives import crypto  # noqa: E402
+from glassdome.primitives.sensitive import Sensitive  # noqa: E402
 
 SCRIPTS = Path(sysconfig.get_path("scripts"))
 PASSWORD = "benchmark master password"
@@ -218,7 +218,7 @@ def _count_run(playbook: Path, answers: Path, env: Mapping[str, str]) -> dict[st
     """Run the engine in this process as a fresh CLI process would, counting Argon2
     derivations and file writes (wrappers around the store's and .env's atomic_write)."""
     import glassdome.backends.encrypted_file as encrypted_file
-    import glassdome.core.envfile as envfile
+    import glassdome.primitives.envfile as envfile
     from glassdome.commands.play import play
     from glassdome.core.secrets import get_secrets_manager, reset_secrets_manager
     from glassdome.ui.console import Terminal

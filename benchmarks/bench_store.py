@@ -18,10 +18,10 @@ from rich.console import Console
 from rich.table import Table
 
 from glassdome.backends.encrypted_file import EncryptedFileBackend
-from glassdome.core import atomic, crypto
-from glassdome.core.master import MasterPasswordSource
 from glassdome.core.secrets import SecretsManager
-from glassdome.core.sensitive import Sensitive
+from glassdome.primitives import atomic, crypto
+from glassdome.primitives.master import MasterPasswordSource
+from glassdome.primitives.sensitive import Sensitive
 
 PASSWORD = "benchmark master password"
 N = 1000

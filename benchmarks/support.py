@@ -13,8 +13,8 @@ import statistics
 import time
 from pathlib import Path
 
-from glassdome.core import crypto
-from glassdome.core.sensitive import Sensitive
+from glassdome.primitives import crypto
+from glassdome.primitives.sensitive import Sensitive
 
 PACKAGE = Path(__file__).resolve().parent.parent / "glassdome"
 

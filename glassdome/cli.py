@@ -211,7 +211,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         }
         if args.command == "migrate":
             from glassdome.commands.migrate import migrate
-            from glassdome.core.envfile import env_file_path
+            from glassdome.primitives.envfile import env_file_path
 
             return migrate(
                 term,
@@ -271,7 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # build only the group asked for (all of them for --help and mistakes).
     only = args[0] if args and args[0] in ("secrets", "play", "playbook") else None
     # Before anything reads a secret: no core dump of this process holds one.
-    from glassdome.core.hardening import disable_core_dumps
+    from glassdome.primitives.hardening import disable_core_dumps
 
     disable_core_dumps()
     return guarded(lambda: _dispatch(build_parser(only).parse_args(args)))

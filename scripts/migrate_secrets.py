@@ -13,7 +13,7 @@ from pathlib import Path
 
 from glassdome.cli import guarded
 from glassdome.commands.migrate import migrate
-from glassdome.core.envfile import env_file_path
+from glassdome.primitives.envfile import env_file_path
 from glassdome.ui.console import Terminal
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from glassdome.core.crypto import KDF_FLOOR
 from glassdome.core.secrets import reset_secrets_manager
+from glassdome.primitives.crypto import KDF_FLOOR
 
 pytest_plugins = ["tests.watchdog"]
 

@@ -21,8 +21,8 @@ from contextlib import contextmanager
 from typing import Any, Literal
 
 from glassdome.backends.base import Availability, BackendContext, seconds_setting
-from glassdome.core.names import NAME_RULE
 from glassdome.errors import BackendUnavailable, SecretStoreError
+from glassdome.primitives.names import NAME_RULE
 
 __all__ = ["INSTALL_HINT", "AwsSecretsBackend"]
 

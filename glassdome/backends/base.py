@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from glassdome.core.crypto import KdfParams
-    from glassdome.core.master import MasterPasswordSource
+    from glassdome.primitives.crypto import KdfParams
+    from glassdome.primitives.master import MasterPasswordSource
 
 __all__ = ["Availability", "BackendContext", "BackendFactory", "SecretBackend", "seconds_setting"]
 

@@ -18,16 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from glassdome.backends.base import Availability, BackendContext
-from glassdome.core import crypto
-from glassdome.core.atomic import (
-    atomic_write,
-    ensure_private_dir,
-    fsync_dir,
-    remove_stale_temps,
-)
-from glassdome.core.master import MasterPasswordSource
-from glassdome.core.permissions import check_private
-from glassdome.core.sensitive import SecretText
 from glassdome.errors import (
     BackendUnavailable,
     SecretStoreError,
@@ -35,6 +25,16 @@ from glassdome.errors import (
     StoreCorrupted,
     WrongMasterPassword,
 )
+from glassdome.primitives import crypto
+from glassdome.primitives.atomic import (
+    atomic_write,
+    ensure_private_dir,
+    fsync_dir,
+    remove_stale_temps,
+)
+from glassdome.primitives.master import MasterPasswordSource
+from glassdome.primitives.permissions import check_private
+from glassdome.primitives.sensitive import SecretText
 
 if TYPE_CHECKING:
     from filelock import FileLock

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from glassdome.backends.base import Availability, BackendContext, seconds_setting
-from glassdome.core.atomic import ensure_private_dir
 from glassdome.errors import BackendUnavailable, SecretStoreError, StoreBusy
+from glassdome.primitives.atomic import ensure_private_dir
 
 if TYPE_CHECKING:
     from filelock import FileLock

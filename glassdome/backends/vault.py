@@ -34,8 +34,8 @@ from glassdome.backends.vault_session import (
     _Denied,
     _hvac,
 )
-from glassdome.core.names import NAME_RULE
 from glassdome.errors import SecretConflict, SecretStoreError
+from glassdome.primitives.names import NAME_RULE
 
 __all__ = ["FIELD", "INSTALL_HINT", "VaultBackend", "VaultConfig"]
 

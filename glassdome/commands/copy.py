@@ -13,9 +13,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from glassdome.core.names import normalize_name
 from glassdome.core.secrets import SecretsManager
 from glassdome.errors import SecretConflict, UsageError
+from glassdome.primitives.names import normalize_name
 from glassdome.ui.console import Terminal
 
 __all__ = ["CopyItem", "Outcome", "copy_secrets", "plan_copy", "run_copy"]

@@ -47,8 +47,8 @@ def _mode_check(path: Path, expected: int) -> Check | None:
 
 
 def _plaintext_check(path: Path, label: str) -> Check | None:
-    from glassdome.core.envfile import read_values
     from glassdome.core.migration import secret_keys
+    from glassdome.primitives.envfile import read_values
 
     if not path.is_file():
         return None
@@ -75,9 +75,9 @@ def diagnose(manager: SecretsManager, env_file: Path) -> list[Check]:
         PENDING_KEY_FILE,
         STORE_FILE,
     )
-    from glassdome.core import crypto
-    from glassdome.core.permissions import path_problem
     from glassdome.core.secrets import MARKER_FILE
+    from glassdome.primitives import crypto
+    from glassdome.primitives.permissions import path_problem
 
     checks: list[Check] = []
     probes: Mapping[str, Availability] = {}
@@ -141,8 +141,8 @@ def diagnose(manager: SecretsManager, env_file: Path) -> list[Check]:
     else:
         checks.append(Check("home", "info", f"{home} does not exist yet (no file store)"))
 
-    from glassdome.core.atomic import stale_temps
-    from glassdome.core.envfile import backup_path
+    from glassdome.primitives.atomic import stale_temps
+    from glassdome.primitives.envfile import backup_path
 
     for path, label in ((env_file, ".env"), (backup_path(env_file), ".env.bak")):
         found = _plaintext_check(path, label)
@@ -168,7 +168,7 @@ def doctor(
     manager: SecretsManager | None = None,
 ) -> int:
     """Print the checks; exit 1 when any needs attention."""
-    from glassdome.core.envfile import env_file_path
+    from glassdome.primitives.envfile import env_file_path
 
     manager = manager or get_secrets_manager()
     checks = diagnose(manager, env_file or env_file_path(term.env))

@@ -36,7 +36,7 @@ class _PlainSettings(Mapping[str, Any]):
             from types import MappingProxyType
 
             from glassdome.core.config import SECRET_FIELDS, Settings, settings
-            from glassdome.core.names import is_secret_variable
+            from glassdome.primitives.names import is_secret_variable
 
             plain = {
                 name: value
@@ -202,13 +202,13 @@ def _play(
     no_input: bool,
     no_verify: bool = False,
 ) -> int:
-    from glassdome.core.envfile import env_file_path
-    from glassdome.core.names import normalize_name
     from glassdome.playbook.inputs import InputSources, resolve_inputs
     from glassdome.playbook.loader import load_playbook
     from glassdome.playbook.report import HumanReport, JsonReport
     from glassdome.playbook.runner import RunOptions, run_steps
     from glassdome.playbook.template import SECRETS_KEY, TemplateFailed, render, touch
+    from glassdome.primitives.envfile import env_file_path
+    from glassdome.primitives.names import normalize_name
     from glassdome.steps.base import StepContext
 
     loaded = load_playbook(path)

@@ -15,11 +15,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from glassdome.core.childenv import ENV_NAME, is_denied, is_store_credential
-from glassdome.core.names import MAX_VALUE_BYTES, normalize_name
 from glassdome.core.secrets import SecretsManager, get_secrets_manager
-from glassdome.core.sensitive import Sensitive
 from glassdome.errors import GlassdomeError, InvalidSecretValue, UsageError
+from glassdome.primitives.childenv import ENV_NAME, is_denied, is_store_credential
+from glassdome.primitives.names import MAX_VALUE_BYTES, normalize_name
+from glassdome.primitives.sensitive import Sensitive
 from glassdome.ui.console import Terminal
 
 __all__ = [
@@ -210,7 +210,7 @@ def exec_with_secrets(
     Secrets are handed over as ``UPPER_CASE`` variables (all of them, or *only*
     these), and as the variables *env_mappings* (``VAR=secret_name``) name; a
     secret mapped with ``--env`` is handed over under that name only. No secret
-    ever sets a variable `glassdome.core.childenv` denies, and the command is
+    ever sets a variable `glassdome.primitives.childenv` denies, and the command is
     looked up on glassdome's own PATH before any secret is added.
     """
     if not command:
@@ -285,7 +285,7 @@ def change_password(
     term: Terminal, *, new_password_file: Path | None = None, manager: SecretsManager | None = None
 ) -> int:
     """Change the file store's master password (a new data key re-encrypts the store)."""
-    from glassdome.core.master import MasterPasswordSource, read_password_file
+    from glassdome.primitives.master import MasterPasswordSource, read_password_file
 
     manager = manager or get_secrets_manager()
     if manager.backend_name != "file":

@@ -34,8 +34,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from glassdome.core.envfile import ENV_FILE_VARIABLE, env_file_path
-from glassdome.core.names import KNOWN_SECRETS, is_secret_variable
+from glassdome.primitives.envfile import ENV_FILE_VARIABLE, env_file_path
+from glassdome.primitives.names import KNOWN_SECRETS, is_secret_variable
 
 if TYPE_CHECKING:
     from glassdome.core.secrets import SecretsManager

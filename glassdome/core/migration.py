@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from glassdome.core.envfile import read_values, remove_keys
-from glassdome.core.names import secret_store_name
 from glassdome.core.secrets import SecretsManager
 from glassdome.errors import GlassdomeError
+from glassdome.primitives.envfile import read_values, remove_keys
+from glassdome.primitives.names import secret_store_name
 
 __all__ = ["Action", "MigrationItem", "plan_migration", "run_migration", "scrub_env", "secret_keys"]
 

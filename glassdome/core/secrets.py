@@ -23,13 +23,13 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, NamedTuple
 
 from glassdome.backends.base import Availability, BackendContext, SecretBackend
-from glassdome.core.master import MasterPasswordSource
-from glassdome.core.names import check_value, normalize_name
-from glassdome.core.sensitive import SecretText, Sensitive, reveal
 from glassdome.errors import BackendUnavailable, SecretStoreError
+from glassdome.primitives.master import MasterPasswordSource
+from glassdome.primitives.names import check_value, normalize_name
+from glassdome.primitives.sensitive import SecretText, Sensitive, reveal
 
 if TYPE_CHECKING:
-    from glassdome.core.crypto import KdfParams
+    from glassdome.primitives.crypto import KdfParams
 
 __all__ = [
     "ENV_BACKEND",
@@ -228,7 +228,7 @@ class SecretsManager:
         file, which fails if the marker exists), so two first writers cannot both
         record one: the loser reads the winner's choice.
         """
-        from glassdome.core.atomic import ensure_private_dir, exclusive_create
+        from glassdome.primitives.atomic import ensure_private_dir, exclusive_create
 
         try:
             recorded = self._marker.read_text(encoding="utf-8").strip()

@@ -183,7 +183,7 @@ class _SettingNames:
 @cache
 def _plain_settings() -> frozenset[str]:
     from glassdome.core.config import Settings
-    from glassdome.core.names import is_secret_variable
+    from glassdome.primitives.names import is_secret_variable
 
     return frozenset(name for name in Settings.model_fields if not is_secret_variable(name))
 

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field
 
-from glassdome.core.names import normalize_name
+from glassdome.primitives.names import normalize_name
 from glassdome.steps.base import Plan, StepContext, StepFailed, StepType, stored_plan
 from glassdome.steps.net import connect_error, network_cause
 from glassdome.steps.tls import TlsArgs, colon_hex, requests_session, warn_insecure

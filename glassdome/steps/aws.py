@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from glassdome.core.names import normalize_name
+from glassdome.primitives.names import normalize_name
 from glassdome.steps.base import Plan, StepArgs, StepContext, StepFailed, StepType, stored_plan
 from glassdome.steps.net import TIMEOUT, connect_error_from
 

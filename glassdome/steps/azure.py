@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, field_validator
 
-from glassdome.core.names import normalize_name
+from glassdome.primitives.names import normalize_name
 from glassdome.steps.base import Plan, StepContext, StepFailed, StepType, stored_plan
 from glassdome.steps.net import TIMEOUT, connect_error_from, network_cause
 from glassdome.steps.tls import TlsArgs, requests_session, warn_insecure

@@ -8,8 +8,8 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from glassdome.core.envfile import check_writable, read_values, set_values
 from glassdome.core.migration import secret_keys
+from glassdome.primitives.envfile import check_writable, read_values, set_values
 from glassdome.steps.base import Plan, StepArgs, StepContext, StepFailed, StepType
 
 __all__ = ["STEP_TYPES", "ConfigSet"]

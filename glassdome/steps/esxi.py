@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from glassdome.core.names import normalize_name
+from glassdome.primitives.names import normalize_name
 from glassdome.steps.base import Plan, StepContext, StepFailed, StepType, stored_plan
 from glassdome.steps.net import TIMEOUT, connect_error
 from glassdome.steps.tls import TlsArgs, colon_hex, normal_fingerprint, ssl_context, warn_insecure

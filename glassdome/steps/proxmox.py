@@ -17,8 +17,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from glassdome.core.envfile import read_values
 from glassdome.errors import GlassdomeError
+from glassdome.primitives.envfile import read_values
 from glassdome.steps.base import Plan, StepContext, StepFailed, StepType
 from glassdome.steps.config import ConfigSet, ConfigSetArgs
 from glassdome.steps.proxmox_api import Endpoint, call, failure, login, token_api

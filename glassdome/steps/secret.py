@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
-from glassdome.core.names import normalize_name
+from glassdome.primitives.names import normalize_name
 from glassdome.steps.base import Plan, StepArgs, StepContext, StepFailed, StepType, stored_plan
 
 __all__ = ["STEP_TYPES", "SecretGenerate", "SecretRequire", "SecretSet"]

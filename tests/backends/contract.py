@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from glassdome.core.names import MAX_VALUE_BYTES
 from glassdome.core.secrets import SecretsManager
 from glassdome.errors import InvalidSecretName, InvalidSecretValue
+from glassdome.primitives.names import MAX_VALUE_BYTES
 from tests.threads import run_in_threads
 
 

@@ -24,8 +24,8 @@ from typing import TypeVar
 import pytest
 
 from glassdome.backends.base import BackendContext, SecretBackend
-from glassdome.core.master import MasterPasswordSource
 from glassdome.core.secrets import SecretsManager
+from glassdome.primitives.master import MasterPasswordSource
 from tests.backends.moto_server import Moto, use_aws
 from tests.backends.openbao import OpenBao, use_vault_token
 from tests.cli.runner import Cli

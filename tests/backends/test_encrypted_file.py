@@ -34,10 +34,7 @@ from glassdome.backends.encrypted_file import (
     STORE_FILE,
     EncryptedFileBackend,
 )
-from glassdome.core import crypto
-from glassdome.core.master import ENV_PASSWORD, ENV_PASSWORD_FILE, MasterPasswordSource
 from glassdome.core.secrets import SecretsManager
-from glassdome.core.sensitive import Sensitive
 from glassdome.errors import (
     MasterPasswordUnavailable,
     SecretStoreError,
@@ -45,6 +42,9 @@ from glassdome.errors import (
     WeakMasterPassword,
     WrongMasterPassword,
 )
+from glassdome.primitives import crypto
+from glassdome.primitives.master import ENV_PASSWORD, ENV_PASSWORD_FILE, MasterPasswordSource
+from glassdome.primitives.sensitive import Sensitive
 from tests.conftest import PASSWORD, subprocess_env
 
 CANARY_NAME = "canary_token"
@@ -854,7 +854,7 @@ def test_a_write_that_would_exceed_the_limit_is_refused(home: Path, mocker: Mock
 
 
 def test_store_limit_holds_a_thousand_values_of_the_maximum_size() -> None:
-    from glassdome.core.names import MAX_VALUE_BYTES
+    from glassdome.primitives.names import MAX_VALUE_BYTES
 
     per_value = (MAX_VALUE_BYTES + 100) * 4 // 3 + 100  # JSON, then base64 in the token
     assert 1000 * per_value < encrypted_file.MAX_STORE_BYTES

@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from glassdome.backends.encrypted_file import STORE_FILE, EncryptedFileBackend
-from glassdome.core.master import MasterPasswordSource
 from glassdome.core.secrets import SecretsManager
+from glassdome.primitives.master import MasterPasswordSource
 from tests.conftest import subprocess_env
 
 HELPERS = Path(__file__).resolve().parent.parent / "helpers"

@@ -15,8 +15,8 @@ import pytest
 from pytest_mock import MockerFixture
 
 from glassdome.backends.encrypted_file import BACKUP_FILE, KEY_FILE, STORE_FILE
-from glassdome.core import crypto
 from glassdome.errors import StoreCorrupted, WrongMasterPassword
+from glassdome.primitives import crypto
 from tests.backends.test_encrypted_file import (
     CANARY,
     CANARY_NAME,

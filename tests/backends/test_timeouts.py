@@ -10,8 +10,8 @@ from glassdome.backends.aws_secrets import AwsSecretsBackend
 from glassdome.backends.base import BackendContext, seconds_setting
 from glassdome.backends.os_keyring import OsKeyringBackend
 from glassdome.backends.vault import VaultBackend
-from glassdome.core.master import MasterPasswordSource
 from glassdome.errors import BackendUnavailable
+from glassdome.primitives.master import MasterPasswordSource
 
 BACKENDS = {
     "GLASSDOME_KEYRING_TIMEOUT": OsKeyringBackend,

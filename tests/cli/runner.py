@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from glassdome.core.names import SECRET_VARIABLE_RULE
+from glassdome.primitives.names import SECRET_VARIABLE_RULE
 from tests.conftest import REPO, subprocess_env
 
 if TYPE_CHECKING:

@@ -88,7 +88,7 @@ def test_200_mb_from_file_is_refused_in_bounded_memory(cli: Cli, tmp_path: Path)
 
 
 def test_a_value_of_exactly_the_limit_with_a_newline_is_still_stored(cli: Cli) -> None:
-    from glassdome.core.names import MAX_VALUE_BYTES
+    from glassdome.primitives.names import MAX_VALUE_BYTES
 
     value = "v" * MAX_VALUE_BYTES
     result = cli("secrets", "set", "x", input=value + "\r\n")

@@ -43,7 +43,7 @@ def test_the_cli_disables_core_dumps_before_dispatch() -> None:
 @linux
 def test_disable_core_dumps_directly() -> None:
     code = (
-        "import ctypes, resource; from glassdome.core.hardening import disable_core_dumps; "
+        "import ctypes, resource; from glassdome.primitives.hardening import disable_core_dumps; "
         "disable_core_dumps(); "
         "print(resource.getrlimit(resource.RLIMIT_CORE), ctypes.CDLL(None).prctl(3, 0, 0, 0, 0))"
     )

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from glassdome.core.envfile import read_values
+from glassdome.primitives.envfile import read_values
 from glassdome.steps.ai import base_url, scrub
 from glassdome.steps.net import format_fingerprint
 from tests.cli.runner import Result, finish

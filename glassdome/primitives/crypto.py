@@ -19,8 +19,8 @@ from typing import Any, NamedTuple
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
-from glassdome.core.sensitive import SecretText
 from glassdome.errors import StoreCorrupted, WeakMasterPassword, WrongMasterPassword
+from glassdome.primitives.sensitive import SecretText
 
 __all__ = [
     "DEFAULT_KDF",

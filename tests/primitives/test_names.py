@@ -8,9 +8,9 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from glassdome.core.names import MAX_VALUE_BYTES, NAME_RULE, check_value, normalize_name
 from glassdome.core.secrets import SecretsManager
 from glassdome.errors import InvalidSecretName, InvalidSecretValue
+from glassdome.primitives.names import MAX_VALUE_BYTES, NAME_RULE, check_value, normalize_name
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from glassdome.commands.doctor import diagnose
-from glassdome.core import atomic
-from glassdome.core.envfile import remove_keys, set_values
 from glassdome.core.secrets import SecretsManager
+from glassdome.primitives import atomic
+from glassdome.primitives.envfile import remove_keys, set_values
 
 SECRET = "scrub-me-plaintext-8d1"
 

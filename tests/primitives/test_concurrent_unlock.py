@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from glassdome.backends.encrypted_file import KEY_FILE, EncryptedFileBackend
-from glassdome.core import crypto
 from glassdome.core.secrets import SecretsManager
+from glassdome.primitives import crypto
 from tests.threads import run_in_threads
 
 THREADS = 8

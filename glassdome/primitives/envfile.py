@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
-from glassdome.core.atomic import atomic_write, remove_stale_temps
+from glassdome.primitives.atomic import atomic_write, remove_stale_temps
 
 __all__ = [
     "ENV_FILE_VARIABLE",

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from glassdome.core.master import ENV_PASSWORD, ENV_PASSWORD_FILE, MasterPasswordSource
 from glassdome.errors import MasterPasswordUnavailable, WeakMasterPassword
+from glassdome.primitives.master import ENV_PASSWORD, ENV_PASSWORD_FILE, MasterPasswordSource
 
 FROM_FILE = "password-from-the-file"
 FROM_ENV = "password-from-the-env"

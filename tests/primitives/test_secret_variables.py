@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from glassdome.commands.doctor import _plaintext_check
 from glassdome.core.migration import secret_keys
-from glassdome.core.names import is_secret_variable, secret_store_name
+from glassdome.primitives.names import is_secret_variable, secret_store_name
 from glassdome.steps.config import ConfigSetArgs
 
 INSTANCE_SECRETS = [

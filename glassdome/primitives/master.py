@@ -8,9 +8,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TextIO
 
-from glassdome.core.crypto import MIN_PASSWORD_LENGTH
-from glassdome.core.sensitive import Sensitive
 from glassdome.errors import MasterPasswordUnavailable, WeakMasterPassword
+from glassdome.primitives.crypto import MIN_PASSWORD_LENGTH
+from glassdome.primitives.sensitive import Sensitive
 
 __all__ = [
     "ENV_PASSWORD",

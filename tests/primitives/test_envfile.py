@@ -1,4 +1,4 @@
-"""glassdome.core.envfile.set_values: edits .env in place, every other byte kept."""
+"""glassdome.primitives.envfile.set_values: edits .env in place, every other byte kept."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from dotenv import dotenv_values
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from glassdome.core.envfile import check_writable, read_values, set_values
+from glassdome.primitives.envfile import check_writable, read_values, set_values
 
 
 @pytest.fixture
@@ -180,7 +180,8 @@ def test_concurrent_edits_of_one_file_all_land(env: Path):
 
     env.write_text("# shared\nKEPT=1\n")
     script = (
-        "import sys; from pathlib import Path; from glassdome.core.envfile import set_values\n"
+        "import sys; from pathlib import Path\n"
+        "from glassdome.primitives.envfile import set_values\n"
         "for i in range(15): set_values(Path(sys.argv[1]), {f'K_{sys.argv[2]}_{i}': str(i)})\n"
     )
     workers = [subprocess.Popen([sys.executable, "-c", script, str(env), str(n)]) for n in range(4)]
@@ -281,7 +282,7 @@ def old_dotenv_parser(monkeypatch: pytest.MonkeyPatch) -> None:
 
     from dotenv import parser
 
-    from glassdome.core import envfile
+    from glassdome.primitives import envfile
 
     monkeypatch.setattr(parser, "_single_quoted_value", re.compile(_OLD_SINGLE_QUOTED, re.DOTALL))
     monkeypatch.setattr(parser, "_double_quoted_value", re.compile(_OLD_DOUBLE_QUOTED, re.DOTALL))

@@ -8,9 +8,9 @@ import pytest
 from pytest_mock import MockerFixture
 
 from glassdome.backends.encrypted_file import KEY_FILE, EncryptedFileBackend, _kdf_from_env
-from glassdome.core import crypto
-from glassdome.core.master import MasterPasswordSource
 from glassdome.errors import BackendUnavailable, StoreCorrupted
+from glassdome.primitives import crypto
+from glassdome.primitives.master import MasterPasswordSource
 from tests.conftest import PASSWORD
 
 GIB_KIB = 1024 * 1024
