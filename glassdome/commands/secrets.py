@@ -18,6 +18,7 @@ from pathlib import Path
 from glassdome.core.secrets import SecretsManager, get_secrets_manager
 from glassdome.errors import GlassdomeError, InvalidSecretValue, UsageError
 from glassdome.primitives.childenv import ENV_NAME, is_denied, is_store_credential
+from glassdome.primitives.master import strip_final_newline
 from glassdome.primitives.names import MAX_VALUE_BYTES, normalize_name
 from glassdome.primitives.sensitive import Sensitive
 from glassdome.ui.console import Terminal
@@ -31,12 +32,6 @@ __all__ = [
     "read_value",
     "set_secret",
 ]
-
-
-def _strip_one_newline(text: str) -> str:
-    if text.endswith("\r\n"):
-        return text[:-2]
-    return text[:-1] if text.endswith("\n") else text
 
 
 # Read at most this much of a file or stdin: the largest value plus a trailing CRLF, plus one
@@ -72,7 +67,7 @@ def read_value(
         if len(content) >= _READ_LIMIT:
             raise _too_large(name, str(from_file))
         try:
-            return Sensitive(_strip_one_newline(content.decode("utf-8")))
+            return Sensitive(strip_final_newline(content.decode("utf-8")))
         except UnicodeDecodeError:
             raise GlassdomeError(f"{from_file} is not UTF-8 text") from None
     if term.interactive:
@@ -86,7 +81,7 @@ def read_value(
     text = term.stdin.read(_READ_LIMIT)
     if len(text) >= _READ_LIMIT:
         raise _too_large(name, "stdin")
-    return Sensitive(_strip_one_newline(text))
+    return Sensitive(strip_final_newline(text))
 
 
 def set_secret(

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 from glassdome.primitives.atomic import atomic_write, remove_stale_temps
 
@@ -38,7 +39,6 @@ def env_file_path(env: Mapping[str, str] | None = None) -> Path:
 
 
 _LEADING_BLANK_LINES = re.compile(r"(?:[ \t]*(?:\r\n|\n|\r))*")
-_LINE_END = re.compile(r"(\r\n|\n|\r)$")
 _EXPORT = re.compile(r"[ \t]*(?:export[ \t]+)?")
 
 
@@ -81,6 +81,38 @@ def _read_text(path: Path) -> str:
     return path.read_bytes().decode("utf-8")
 
 
+class _Binding(NamedTuple):
+    """One ``KEY=value`` of a file, cut where an edit may replace it."""
+
+    key: str
+    text: str  # the binding itself: from after its leading blank lines to before its line end
+    ending: str  # its line ending as written, '' on a last line without one
+
+
+def _splice(original: str, edit: Callable[[_Binding], str | None]) -> str:
+    """*original* with each binding replaced by what *edit* returns for it (None: kept as is).
+
+    The blank lines before a binding always stay; *edit* returns the rest, its line
+    ending included. Comments, blank lines and lines python-dotenv cannot parse stay
+    byte for byte.
+    """
+    from dotenv.parser import parse_stream
+
+    pieces: list[str] = []
+    for binding in parse_stream(io.StringIO(original, newline="")):
+        whole = binding.original.string
+        if binding.key is None:
+            pieces.append(whole)
+            continue
+        lead = _LEADING_BLANK_LINES.match(whole)
+        kept = lead.group(0) if lead else ""
+        ending = next((e for e in ("\r\n", "\n", "\r") if whole.endswith(e)), "")
+        text = whole[len(kept) : len(whole) - len(ending)]
+        new = edit(_Binding(binding.key, text, ending))
+        pieces.append(whole if new is None else kept + new)
+    return "".join(pieces)
+
+
 def remove_keys(
     path: Path, keys: Iterable[str], comment: Callable[[str], str], *, backup: bool = True
 ) -> list[str]:
@@ -97,28 +129,23 @@ def remove_keys(
 def _remove_keys(
     path: Path, keys: Iterable[str], comment: Callable[[str], str], *, backup: bool
 ) -> list[str]:
-    from dotenv.parser import parse_stream
-
     wanted = {k.upper() for k in keys}
     original = _read_text(path)
-    pieces: list[str] = []
     removed: list[str] = []
-    for binding in parse_stream(io.StringIO(original, newline="")):
-        text = binding.original.string
-        if binding.key is None or binding.key.upper() not in wanted:
-            pieces.append(text)
-            continue
-        lead = _LEADING_BLANK_LINES.match(text)
-        kept = lead.group(0) if lead else ""
-        ending = _LINE_END.search(text)
-        pieces.append(kept + comment(binding.key) + (ending.group(1) if ending else ""))
+
+    def edit(binding: _Binding) -> str | None:
+        if binding.key.upper() not in wanted:
+            return None
         if binding.key.upper() not in removed:
             removed.append(binding.key.upper())
+        return comment(binding.key) + binding.ending
+
+    result = _splice(original, edit)
     if not removed:
         return []
     if backup:
         atomic_write(backup_path(path), original.encode("utf-8"), mode=0o600)
-    atomic_write(path, "".join(pieces).encode("utf-8"), mode=None)
+    atomic_write(path, result.encode("utf-8"), mode=None)
     return removed
 
 
@@ -229,8 +256,6 @@ def _locked(path: Path) -> Iterator[None]:
 
 
 def _set_values(path: Path, values: Mapping[str, str]) -> list[str]:
-    from dotenv.parser import parse_stream
-
     try:
         original = _read_text(path)
     except FileNotFoundError:
@@ -239,32 +264,26 @@ def _set_values(path: Path, values: Mapping[str, str]) -> list[str]:
     changed = [k for k, v in values.items() if current.get(k) != v]
     if not changed:
         return []
-    pieces: list[str] = []
     written: set[str] = set()
-    for binding in parse_stream(io.StringIO(original, newline="")):
-        text = binding.original.string
-        if binding.key in changed:
-            lead = _LEADING_BLANK_LINES.match(text)
-            ending = _LINE_END.search(text)
-            kept = lead.group(0) if lead else ""
-            if binding.key in written:
-                pieces.append(kept)  # a repeated binding: one assignment is enough
-                continue
-            # An `export ` prefix and indentation stay: the file may also be sourced by a shell.
-            prefix = _EXPORT.match(text[len(kept) :])
-            start = prefix.group(0) if prefix else ""
-            pieces.append(f"{kept}{start}{binding.key}={_quoted(values[binding.key])}")
-            pieces.append(ending.group(1) if ending else "\n")
-            written.add(binding.key)
-        else:
-            pieces.append(text)
+
+    def edit(binding: _Binding) -> str | None:
+        if binding.key not in changed:
+            return None
+        if binding.key in written:
+            return ""  # a repeated binding: one assignment is enough
+        written.add(binding.key)
+        # An `export ` prefix and indentation stay: the file may also be sourced by a shell.
+        start = _EXPORT.match(binding.text)
+        prefix = start.group(0) if start else ""
+        ending = binding.ending or "\n"
+        return f"{prefix}{binding.key}={_quoted(values[binding.key])}{ending}"
+
+    result = _splice(original, edit)
     missing = [k for k in changed if k not in written]
     if missing:
-        so_far = "".join(pieces)  # the last piece may be empty (a repeated binding dropped)
-        if so_far and not so_far.endswith(("\n", "\r")):
-            pieces.append("\n")
-        pieces.extend(f"{k}={_quoted(values[k])}\n" for k in missing)
-    result = "".join(pieces)
+        if result and not result.endswith(("\n", "\r")):
+            result += "\n"
+        result += "".join(f"{k}={_quoted(values[k])}\n" for k in missing)
     reread = _values(result)
     disturbed = [k for k, v in current.items() if k not in values and reread.get(k) != v]
     if disturbed:

@@ -18,6 +18,7 @@ __all__ = [
     "MasterPasswordSource",
     "read_password_file",
     "rich_ask",
+    "strip_final_newline",
 ]
 
 ENV_PASSWORD_FILE = "GLASSDOME_MASTER_PASSWORD_FILE"  # noqa: S105 - a variable name
@@ -148,10 +149,12 @@ def read_password_file(path: Path, label: str) -> str:
         raise MasterPasswordUnavailable(
             f"{label} points at {path}, which is not UTF-8 text"
         ) from None
-    if text.endswith("\r\n"):
-        text = text[:-2]
-    elif text.endswith("\n"):
-        text = text[:-1]
+    text = strip_final_newline(text)
     if not text:
         raise MasterPasswordUnavailable(f"{label} points at {path}, which is empty")
     return text
+
+
+def strip_final_newline(text: str) -> str:
+    r"""*text* without one final ``\n`` or ``\r\n``: how an editor or ``echo`` ends a value."""
+    return text[:-2] if text.endswith("\r\n") else text.removesuffix("\n")
