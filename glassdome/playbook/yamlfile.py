@@ -132,62 +132,72 @@ def _check_size(path: Path, events: Iterable[Any]) -> None:
     *events* is the parser's event stream: each node is counted once as it is met and
     each alias as the size of the node it names, so nothing is ever expanded.
     """
-    from ruamel.yaml.events import (
-        AliasEvent,
-        CollectionEndEvent,
-        CollectionStartEvent,
-        MappingStartEvent,
-        NodeEvent,
-    )
-
-    sizes: dict[str, int | None] = {}  # anchor -> expanded size; None while still open
-    collections: set[str] = set()  # anchors that name a mapping or a sequence
-    # Per open collection: its anchor, the count before it, and (in a mapping) how many
-    # nodes it holds so far, to tell a key from a value; None in a sequence.
-    open_: list[tuple[str | None, int, list[int] | None]] = []
-    count = 0
+    size = _ExpandedSize()
     for event in events:
-        problem = None
-        if isinstance(event, NodeEvent) and open_ and open_[-1][2] is not None:
-            held = open_[-1][2]
-            is_key = held[0] % 2 == 0
-            held[0] += 1
-            if is_key and (
-                isinstance(event, CollectionStartEvent)
-                or (isinstance(event, AliasEvent) and event.anchor in collections)
-            ):
-                problem = "a mapping key must be a plain value, not a mapping or a list"
-        if problem is not None:
-            pass  # refused already; counted no further
-        elif isinstance(event, AliasEvent):
-            size = sizes.get(event.anchor, 0)
-            if size is None:
-                problem = f"the alias *{event.anchor} refers to a node that contains it"
-            else:
-                count += size
-        elif isinstance(event, CollectionStartEvent):
-            held_count = [0] if isinstance(event, MappingStartEvent) else None
-            open_.append((event.anchor, count, held_count))
-            count += 1
-            if event.anchor is not None:
-                sizes[event.anchor] = None
-                collections.add(event.anchor)
-            if len(open_) > MAX_DEPTH:
-                problem = f"nested more than {MAX_DEPTH} deep"
-        elif isinstance(event, CollectionEndEvent):
-            anchor, before, _ = open_.pop()
-            if anchor is not None:
-                sizes[anchor] = count - before
-        elif isinstance(event, NodeEvent):  # a scalar
-            count += 1
-            if event.anchor is not None:
-                sizes[event.anchor] = 1
-                collections.discard(event.anchor)
-        if problem is None and count > MAX_NODES:
+        problem = size.feed(event)
+        if problem is None and size.count > MAX_NODES:
             problem = f"more than {MAX_NODES:,} nodes once aliases are expanded"
         if problem is not None:
             mark = event.start_mark
             raise PlaybookInvalid([f"{path}:{mark.line + 1}:{mark.column + 1}: {problem}"])
+
+
+class _ExpandedSize:
+    """The node count of a YAML event stream with every alias counted as what it names."""
+
+    def __init__(self) -> None:
+        from ruamel.yaml import events
+
+        self._events = events
+        self.count = 0
+        self._sizes: dict[str, int | None] = {}  # anchor -> expanded size; None while open
+        self._collections: set[str] = set()  # anchors that name a mapping or a sequence
+        # Per open collection: its anchor, the count before it, and (in a mapping) how
+        # many nodes it holds so far, to tell a key from a value; None in a sequence.
+        self._open: list[tuple[str | None, int, list[int] | None]] = []
+
+    def feed(self, event: Any) -> str | None:
+        """Count *event*; the problem it makes, if any."""
+        events = self._events
+        if isinstance(event, events.NodeEvent) and self._is_collection_key(event):
+            return "a mapping key must be a plain value, not a mapping or a list"
+        if isinstance(event, events.AliasEvent):
+            size = self._sizes.get(event.anchor, 0)
+            if size is None:
+                return f"the alias *{event.anchor} refers to a node that contains it"
+            self.count += size
+        elif isinstance(event, events.CollectionStartEvent):
+            held = [0] if isinstance(event, events.MappingStartEvent) else None
+            self._open.append((event.anchor, self.count, held))
+            self.count += 1
+            if event.anchor is not None:
+                self._sizes[event.anchor] = None
+                self._collections.add(event.anchor)
+            if len(self._open) > MAX_DEPTH:
+                return f"nested more than {MAX_DEPTH} deep"
+        elif isinstance(event, events.CollectionEndEvent):
+            anchor, before, _ = self._open.pop()
+            if anchor is not None:
+                self._sizes[anchor] = self.count - before
+        elif isinstance(event, events.NodeEvent):  # a scalar
+            self.count += 1
+            if event.anchor is not None:
+                self._sizes[event.anchor] = 1
+                self._collections.discard(event.anchor)
+        return None
+
+    def _is_collection_key(self, event: Any) -> bool:
+        """Whether *event* is a mapping key that is a collection (or an alias to one)."""
+        if not self._open or self._open[-1][2] is None:
+            return False
+        held = self._open[-1][2]
+        is_key = held[0] % 2 == 0
+        held[0] += 1
+        events = self._events
+        return is_key and (
+            isinstance(event, events.CollectionStartEvent)
+            or (isinstance(event, events.AliasEvent) and event.anchor in self._collections)
+        )
 
 
 def _parse_round_trip(path: Path, text: str) -> Any:
