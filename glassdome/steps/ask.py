@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from glassdome.steps.base import Plan, Question, StepArgs, StepContext, StepFailed, StepType
 
-__all__ = ["STEP_TYPES", "Ask"]
+__all__ = ["Ask"]
 
 
 class AskArgs(StepArgs):
@@ -46,7 +46,6 @@ class Ask(StepType[AskArgs]):
     answer falls back to *default*, else the step fails.
     """
 
-    name = "ask"
     Args = AskArgs
     Output = AskOutput
     summary = "ask a question during the run"
@@ -63,6 +62,3 @@ class Ask(StepType[AskArgs]):
         except ValueError as exc:
             raise StepFailed(f"{args.input}: {exc}") from None
         return Plan(False, f"{args.input}: {value}", {"value": value})
-
-
-STEP_TYPES = (Ask,)
