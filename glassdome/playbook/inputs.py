@@ -3,7 +3,9 @@
 Every value is converted to its type and validated the same way whatever its
 source. Without a terminal (or with --no-input) every missing or invalid input
 is listed at once and nothing runs. Values of secret inputs are registered for
-masking as soon as they are known and never written anywhere.
+masking as soon as they are known and never written anywhere. Questions steps
+ask while the playbook runs (`ask`) are answered by the same sources, the same
+way (`InputSources.answer`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from urllib.parse import urlsplit
 from glassdome.errors import GlassdomeError, UsageError
 from glassdome.playbook.model import InputSpec
 from glassdome.playbook.template import TemplateFailed, evaluate, render
+from glassdome.steps.base import Question
 
 __all__ = ["InputSources", "InputsMissing", "convert", "resolve_inputs"]
 
@@ -123,6 +126,64 @@ class InputSources:
             return True, self.answers[name], "the answers file"
         return False, None, ""
 
+    def answer(self, question: Question) -> str:
+        """A step's question, answered as an input is (the `Answers` protocol of steps)."""
+        spec = InputSpec.model_validate(
+            {
+                "name": question.name,
+                "prompt": question.prompt,
+                "type": "choice" if question.choices else "str",
+                "choices": list(question.choices) or None,
+                "help": question.help,
+            }
+        )
+        try:
+            return str(_resolve(spec, self, question.default))
+        except _Unanswered as exc:
+            if not exc.missing:
+                raise
+            one_of = f" (one of: {', '.join(question.choices)})" if question.choices else ""
+            raise ValueError(
+                f"no answer and no terminal to ask on; give it with --set {question.name}=VALUE"
+                + one_of
+            ) from None
+
+
+class _Unanswered(ValueError):
+    """No valid value and no terminal to ask on; *missing* when no source gave one."""
+
+    def __init__(self, reason: str, *, missing: bool = False) -> None:
+        super().__init__(reason)
+        self.missing = missing
+
+
+def _resolve(spec: InputSpec, sources: InputSources, default: Any) -> Any:
+    """One value: given (converted), else *default* without a terminal, else asked for.
+
+    A given value that does not convert is refused with the reason; on a terminal the
+    reason is told and the question asked. Raises `_Unanswered` when there is no terminal.
+    """
+    has, raw, origin = sources.given(spec.name)
+    if has:
+        try:
+            return convert(spec, raw)
+        except ValueError as exc:
+            if not sources.interactive:
+                raise _Unanswered(f"{exc} (from {origin})") from None
+            sources.warn(f"{spec.name}: {exc} (from {origin}); asking instead")
+    elif not sources.interactive:
+        if default is None:
+            raise _Unanswered(f"missing ({spec.prompt or spec.name})", missing=True)
+        try:
+            return convert(spec, default)
+        except ValueError as exc:
+            raise _Unanswered(f"the default {exc}") from None
+    assert sources.ask is not None  # noqa: S101 - interactive implies a prompt
+    shown = (
+        None if default is None else str(default).lower() if spec.type == "bool" else str(default)
+    )
+    return sources.ask(spec, shown, partial(convert, spec))
+
 
 def check_names(specs: list[InputSpec], sources: InputSources, asked: Iterable[str] = ()) -> None:
     """Refuse --set and answers for inputs the playbook does not declare (typos).
@@ -175,33 +236,11 @@ def resolve_inputs(
             # It uses an input listed above, which has no value: list it too, run nothing.
             problems.append(f"{spec.name}: not resolved ({exc})")
             continue
-        if has:
-            try:
-                values[spec.name] = convert(spec, raw)
-                continue
-            except ValueError as exc:
-                if not sources.interactive:
-                    problems.append(f"{spec.name}: {exc} (from {origin})")
-                    continue
-                sources.warn(f"{spec.name}: {exc} (from {origin}); asking instead")
-        elif not sources.interactive:
-            if default is None:
-                problems.append(f"{spec.name}: missing ({spec.prompt or spec.name})")
-                continue
-            try:
-                values[spec.name] = convert(spec, default)
-            except ValueError as exc:
-                problems.append(f"{spec.name}: the default {exc}")
+        try:
+            values[spec.name] = _resolve(spec, sources, default)
+        except _Unanswered as exc:
+            problems.append(f"{spec.name}: {exc}")
             continue
-        assert sources.ask is not None  # noqa: S101 - interactive implies a prompt
-        shown = (
-            None
-            if default is None
-            else str(default).lower()
-            if spec.type == "bool"
-            else str(default)
-        )
-        values[spec.name] = sources.ask(spec, shown, partial(convert, spec))
         if spec.type == "secret":
             register_secret(values[spec.name])
     if problems:

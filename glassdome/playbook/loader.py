@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from glassdome.playbook import template
 from glassdome.playbook.model import Playbook, StepSpec
 from glassdome.playbook.yamlfile import PlaybookInvalid, YamlFile, plain, read_yaml
-from glassdome.steps.base import StepType
+from glassdome.steps.base import StepClass
 
 __all__ = ["LoadedPlaybook", "PlaybookInvalid", "load_playbook", "read_yaml"]
 
@@ -33,7 +33,7 @@ class LoadedPlaybook:
 
     path: Path
     model: Playbook
-    types: dict[str, type[StepType]]  # type: ignore[type-arg]
+    types: dict[str, StepClass]
 
 
 def _describe_loc(loc: Iterable[Any]) -> str:
@@ -126,7 +126,8 @@ class _Scope:
 
     inputs: set[str]
     vars: set[str]
-    steps: dict[str, type[StepType]]  # type: ignore[type-arg]
+    types: Mapping[str, StepClass]
+    steps: dict[str, StepSpec]  # the steps that run before this point, by id
     settings: _SettingNames
 
     def problem(self, ref: template.Reference) -> str | None:
@@ -150,10 +151,11 @@ class _Scope:
                 known = ", ".join(self.steps) or "none"
                 return f"step {first!r} does not run before this point (earlier steps: {known})"
             if len(ref.path) > 1:
-                outputs = self.steps[first].Output.model_fields
+                uses = self.steps[first].uses
+                outputs = self.types[uses].Output.model_fields
                 if ref.path[1] not in outputs:
                     return (
-                        f"step {first!r} ({self.steps[first].name}) has no output "
+                        f"step {first!r} ({uses}) has no output "
                         f"{ref.path[1]!r}; outputs: {', '.join(outputs) or 'none'}"
                     )
         return None
@@ -217,8 +219,8 @@ def load_playbook(path: Path) -> LoadedPlaybook:
         raise PlaybookInvalid(list(_pydantic_problems(exc, source, (), Playbook))) from None
 
     known = step_types()
-    types: dict[str, type[StepType]] = {}  # type: ignore[type-arg]
-    scope = _Scope(set(), set(), {}, _SettingNames())
+    types: dict[str, StepClass] = {}
+    scope = _Scope(set(), set(), known, {}, _SettingNames())
     for name, value in model.vars.items():
         for loc, text in _strings(value, ("vars", name)):
             if template.is_template(text):
@@ -236,7 +238,7 @@ def load_playbook(path: Path) -> LoadedPlaybook:
     for index, step in enumerate(model.steps):
         problems += _check_step(step, index, known, types, scope, source)
         if step.uses in known:
-            scope.steps[step.id] = known[step.uses]
+            scope.steps[step.id] = step
     if problems:
         raise PlaybookInvalid(problems)
     return LoadedPlaybook(path, model, types)
@@ -245,8 +247,8 @@ def load_playbook(path: Path) -> LoadedPlaybook:
 def _check_step(
     step: StepSpec,
     index: int,
-    known: Mapping[str, type[StepType]],  # type: ignore[type-arg]
-    types: dict[str, type[StepType]],  # type: ignore[type-arg]
+    known: Mapping[str, StepClass],
+    types: dict[str, StepClass],
     scope: _Scope,
     source: YamlFile,
 ) -> Iterator[str]:
@@ -261,9 +263,8 @@ def _check_step(
         )
         return
     types[step.id] = step_type
-    expressions: frozenset[str] = getattr(step_type, "expression_args", frozenset())
     for loc, text in _strings(step.with_, (*base, "with")):
-        is_expression = len(loc) == 4 and loc[3] in expressions
+        is_expression = len(loc) == 4 and loc[3] in step_type.expression_args
         if is_expression or template.is_template(text):
             yield from _check_template(text, scope, source, loc, expression=is_expression)
     try:

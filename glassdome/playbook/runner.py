@@ -154,10 +154,9 @@ def _run_one(
     step_context: StepContext,
     check: bool,
 ) -> tuple[str, str, dict[str, Any]]:
-    expressions: frozenset[str] = getattr(step_type, "expression_args", frozenset())
     raw = {
         key: evaluate(value, context, functions)
-        if key in expressions and isinstance(value, str)
+        if key in step_type.expression_args and isinstance(value, str)
         else render(value, context, functions)
         for key, value in spec.with_.items()
     }

@@ -275,7 +275,7 @@ class Positions:
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
             if isinstance(node, CommentedMap) and part in node:
-                line, column = node.lc.key(part) if (key and last) else node.lc.value(part)
+                line, column = _place(node, part, key=key and last)
                 node = node[part]
             elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
                 line, column = node.lc.item(part)
@@ -284,6 +284,24 @@ class Positions:
                 break
         # A tagged scalar at the top has no recorded place: the start of the file then.
         return f"{self.path}:{(line or 0) + 1}:{(column or 0) + 1}"
+
+
+def _place(mapping: Any, part: Any, *, key: bool) -> tuple[int, int]:
+    """Line and column of *part*'s value (or key) in *mapping*, or in a mapping merged in.
+
+    A key merged in with ``<<: *anchor`` is written where the anchored mapping is; without
+    a place found there, the mapping's own start stands in.
+    """
+    from ruamel.yaml.comments import CommentedMap
+
+    if part in (mapping.lc.data or {}):  # None when every key is merged in
+        found: tuple[int, int] = mapping.lc.key(part) if key else mapping.lc.value(part)
+        return found
+    for merged in getattr(mapping, "merge", ()):
+        source = merged[1] if isinstance(merged, tuple) else merged  # (index, map) before 0.19
+        if isinstance(source, CommentedMap) and part in source:
+            return _place(source, part, key=key)
+    return mapping.lc.line, mapping.lc.col
 
 
 def plain(value: Any) -> Any:

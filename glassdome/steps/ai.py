@@ -24,7 +24,7 @@ from glassdome.steps.tls import TlsArgs, colon_hex, requests_session, warn_insec
 if TYPE_CHECKING:
     import requests
 
-__all__ = ["PROVIDERS", "STEP_TYPES", "AiVerifyKey", "MailcowVerifyKey", "scrub"]
+__all__ = ["PROVIDERS", "AiVerifyKey", "MailcowVerifyKey", "scrub"]
 
 TIMEOUT = 15.0
 _MESSAGE_LIMIT = 240
@@ -178,7 +178,6 @@ class AiVerifyKey(StepType[AiKeyArgs]):
     key fails with the platform's reason, the key itself scrubbed from it.
     """
 
-    name = "ai.verify_key"
     Args = AiKeyArgs
     Output = AiKeyOutput
     secret_args = frozenset({"api_key"})
@@ -254,7 +253,6 @@ class MailcowVerifyKey(StepType[MailcowArgs]):
     from an address its allow-list lacks with 401 ``api access denied for ip ...``.
     """
 
-    name = "mailcow.verify_key"
     Args = MailcowArgs
     Output = MailcowOutput
     secret_args = frozenset({"api_key"})
@@ -295,6 +293,3 @@ class MailcowVerifyKey(StepType[MailcowArgs]):
         """Store the verified key."""
         ctx.secrets().set_secret(normalize_name(args.name), args.api_key)
         return dict(plan.outputs)
-
-
-STEP_TYPES: tuple[type[StepType[Any]], ...] = (AiVerifyKey, MailcowVerifyKey)

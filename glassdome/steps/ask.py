@@ -6,10 +6,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
-from glassdome.playbook.model import InputSpec
-from glassdome.steps.base import Plan, StepArgs, StepContext, StepFailed, StepType
+from glassdome.steps.base import Plan, Question, StepArgs, StepContext, StepFailed, StepType
 
-__all__ = ["STEP_TYPES", "Ask"]
+__all__ = ["Ask"]
 
 
 class AskArgs(StepArgs):
@@ -42,47 +41,24 @@ class Ask(StepType[AskArgs]):
     """Take an answer from --set, GLASSDOME_INPUT_<NAME>, the answers file or a prompt.
 
     Used when the choices come from an earlier step (the nodes a server reported).
-    Without a terminal, a missing answer falls back to *default*, else the step fails.
+    The answer is resolved as a playbook input is: an invalid given value is refused
+    with the reason and, on a terminal, asked for again. Without a terminal, a missing
+    answer falls back to *default*, else the step fails.
     """
 
-    name = "ask"
     Args = AskArgs
     Output = AskOutput
     summary = "ask a question during the run"
 
     def check(self, args: AskArgs, ctx: StepContext) -> Plan:
         """Answer the question (asking only if nothing else answers it); changes nothing."""
-        from glassdome.playbook.inputs import convert
-
-        spec = InputSpec.model_validate(
-            {
-                "name": args.input,
-                "prompt": args.prompt,
-                "type": "choice" if args.choices else "str",
-                "choices": args.choices or None,
-                "help": args.help,
-            }
+        if ctx.sources is None:
+            raise StepFailed(f"{args.input}: this run takes no answers, so nothing can answer it")
+        question = Question(
+            args.input, args.prompt, tuple(args.choices or ()), args.default, args.help
         )
-        sources = ctx.sources
-        has, raw, origin = sources.given(args.input) if sources is not None else (False, None, "")
         try:
-            if has:
-                value: Any = convert(spec, raw)
-            elif sources is not None and sources.interactive and sources.ask is not None:
-                value = sources.ask(spec, args.default, lambda text: convert(spec, text))
-            elif args.default is not None:
-                value = convert(spec, args.default)
-            else:
-                raise StepFailed(
-                    f"{args.input}: no answer and no terminal to ask on; give it with "
-                    f"--set {args.input}=VALUE"
-                    + (f" (one of: {', '.join(args.choices)})" if args.choices else "")
-                )
+            value = ctx.sources.answer(question)
         except ValueError as exc:
-            raise StepFailed(
-                f"{args.input}: {exc}" + (f" (from {origin})" if origin else "")
-            ) from None
+            raise StepFailed(f"{args.input}: {exc}") from None
         return Plan(False, f"{args.input}: {value}", {"value": value})
-
-
-STEP_TYPES = (Ask,)

@@ -17,7 +17,7 @@ from glassdome.primitives.names import normalize_name
 from glassdome.steps.base import Plan, StepArgs, StepContext, StepFailed, StepType, stored_plan
 from glassdome.steps.net import TIMEOUT, connect_error_from
 
-__all__ = ["ACCESS_KEY_ID", "REGION", "STEP_TYPES", "CallerIdentity", "VerifyAccessKey"]
+__all__ = ["ACCESS_KEY_ID", "REGION", "CallerIdentity", "VerifyAccessKey"]
 
 # Long-term keys start AKIA, temporary (STS) ones ASIA; 20 characters in all.
 ACCESS_KEY_ID = r"(AKIA|ASIA)[A-Z0-9]{16}"
@@ -102,7 +102,6 @@ class VerifyAccessKey(StepType[VerifyAccessKeyArgs]):
     once. Ok (no change) when the store already holds exactly this secret.
     """
 
-    name = "aws.verify_access_key"
     Args = VerifyAccessKeyArgs
     Output = VerifyAccessKeyOutput
     secret_args = frozenset({"secret_access_key"})
@@ -124,6 +123,3 @@ class VerifyAccessKey(StepType[VerifyAccessKeyArgs]):
         """Store the verified secret now, before any later step can fail."""
         ctx.secrets().set_secret(normalize_name(args.secret_name), args.secret_access_key)
         return dict(plan.outputs)
-
-
-STEP_TYPES: tuple[type[StepType[Any]], ...] = (VerifyAccessKey,)

@@ -33,7 +33,6 @@ __all__ = [
     "DEFAULT_ARM_ENDPOINT",
     "DEFAULT_AUTHORITY_HOST",
     "GUID",
-    "STEP_TYPES",
     "Subscription",
     "VerifyServicePrincipal",
 ]
@@ -218,7 +217,6 @@ class VerifyServicePrincipal(StepType[VerifyServicePrincipalArgs]):
     the store already holds exactly this secret.
     """
 
-    name = "azure.verify_service_principal"
     Args = VerifyServicePrincipalArgs
     Output = VerifyServicePrincipalOutput
     secret_args = frozenset({"client_secret"})
@@ -251,6 +249,3 @@ class VerifyServicePrincipal(StepType[VerifyServicePrincipalArgs]):
         """Store the verified secret now, before any later step can fail."""
         ctx.secrets().set_secret(normalize_name(args.secret_name), args.client_secret)
         return dict(plan.outputs)
-
-
-STEP_TYPES: tuple[type[StepType[Any]], ...] = (VerifyServicePrincipal,)

@@ -1,11 +1,16 @@
-"""What a step type is: argument and output models, a read-only `check`, and an `apply`."""
+"""What a step type is: argument and output models, a read-only `check`, and an `apply`.
+
+Steps sit below the playbook engine: they see the engine only through what this
+module defines (`StepContext`, and the `Answers` Protocol for questions asked
+while a playbook runs), never by importing it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeAlias, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -16,9 +21,12 @@ if TYPE_CHECKING:
     from glassdome.ui.console import Terminal
 
 __all__ = [
+    "Answers",
     "NoOutput",
     "Plan",
+    "Question",
     "StepArgs",
+    "StepClass",
     "StepContext",
     "StepFailed",
     "StepType",
@@ -56,6 +64,32 @@ class Plan:
     # The secrets `apply` would store, by name (None: a value only `apply` makes). In check
     # mode the runner remembers them, so later steps see them as a real run would.
     stores: dict[str, str | None] = field(default_factory=dict)
+    # What `check` found that `apply` needs (a logged-in client, the list of changes): it
+    # travels with the plan, so a step type keeps no state between the two. Never shown.
+    data: Any = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """A question a step asks while the playbook runs: the answer's name and how to ask."""
+
+    name: str
+    prompt: str | None = None
+    choices: tuple[str, ...] = ()
+    default: str | None = None
+    help: str | None = None
+
+
+class Answers(Protocol):
+    """Where a step's questions are answered: ``--set``, the environment, answers file, prompt.
+
+    The playbook engine's input sources satisfy it, so a question asked by a step is
+    answered exactly as a playbook input is.
+    """
+
+    def answer(self, question: Question) -> str:
+        """The answer to *question*; ValueError says why there is none (never quoting it)."""
+        ...
 
 
 @dataclass(slots=True)
@@ -73,8 +107,8 @@ class StepContext:
     shown: Callable[[str], str] = lambda text: text
     check_mode: bool = False
     # Answers for questions asked while steps run (`ask`): --set, environment, answers
-    # file, and a prompt when interactive. A glassdome.playbook.inputs.InputSources.
-    sources: Any = None
+    # file, and a prompt when interactive. None: the run takes no answers.
+    sources: Answers | None = None
     # False with --no-verify: platform steps store credentials without checking them first.
     verify: bool = True
     # Check mode: the secrets earlier steps would have stored (their plans' `stores`), so
@@ -87,6 +121,14 @@ class StepContext:
         """Whether *key* is stored, or (check mode) an earlier step would store it."""
         return key in self.pending or self.secrets().get_secret(key) is not None
 
+    def stored(self, key: str) -> str | None:
+        """The value of *key*: in the store or, in check mode, what an earlier step would store.
+
+        None when there is none, or when the earlier step makes it in a real run only
+        (`key in pending` tells the two apart).
+        """
+        return self.pending[key] if key in self.pending else self.secrets().get_secret(key)
+
 
 def stored_plan(
     ctx: StepContext, key: str, value: str, said: str, outputs: dict[str, Any] | None = None
@@ -97,7 +139,7 @@ def stored_plan(
     """
     import hmac
 
-    stored = ctx.pending[key] if key in ctx.pending else ctx.secrets().get_secret(key)
+    stored = ctx.stored(key)
     outputs = {} if outputs is None else outputs
     said = f"{said}; " if said else ""
     if stored is not None and hmac.compare_digest(stored.encode(), value.encode()):
@@ -110,18 +152,22 @@ A = TypeVar("A", bound=StepArgs)
 
 
 class StepType(Generic[A]):
-    """Subclass, set `name`, `Args` (and `Output`), implement `check` and `apply`.
+    """Subclass, set `Args` (and `Output`), implement `check` and `apply`.
 
-    `check` must not change anything. `apply` makes exactly the change `check`
-    announced and returns the outputs. Secret argument names listed in
-    `secret_args` and output names in `secret_outputs` are masked in all output.
+    The name a playbook's ``uses:`` gives is the one the type is registered under
+    (`glassdome.steps.registry`, or a plugin's entry point), nowhere else. `check`
+    must not change anything. `apply` makes exactly the change `check` announced
+    and returns the outputs; whatever it needs from `check` travels in `Plan.data`.
+    Argument names in `secret_args` and output names in `secret_outputs` are masked
+    in all output; arguments in `expression_args` are Jinja expressions (written
+    without ``{{ }}``) that arrive evaluated.
     """
 
-    name: ClassVar[str]
     Args: ClassVar[type[StepArgs]]
     Output: ClassVar[type[BaseModel]] = NoOutput
     secret_args: ClassVar[frozenset[str]] = frozenset()
     secret_outputs: ClassVar[frozenset[str]] = frozenset()
+    expression_args: ClassVar[frozenset[str]] = frozenset()
     summary: ClassVar[str] = ""
 
     def check(self, args: A, ctx: StepContext) -> Plan:
@@ -131,3 +177,7 @@ class StepType(Generic[A]):
     def apply(self, args: A, ctx: StepContext, plan: Plan) -> dict[str, Any]:
         """Make the change `check` announced; return the outputs."""
         return dict(plan.outputs)
+
+
+# A step type as the registry holds it: the class, for any arguments model.
+StepClass: TypeAlias = type[StepType[Any]]

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from pydantic import Field
 
 from glassdome.steps.base import Plan, StepArgs, StepContext, StepFailed, StepType
 
-__all__ = ["STEP_TYPES", "Assert", "Message"]
+__all__ = ["Assert", "Message"]
 
 
 class AssertArgs(StepArgs):
@@ -19,10 +17,9 @@ class AssertArgs(StepArgs):
 class Assert(StepType[AssertArgs]):
     """Fail with *message* unless *that* is true."""
 
-    name = "assert"
     Args = AssertArgs
     # `that` arrives already evaluated: the runner evaluates expression arguments.
-    expression_args: ClassVar[frozenset[str]] = frozenset({"that"})
+    expression_args = frozenset({"that"})
     summary = "fail unless an expression is true"
 
     def check(self, args: AssertArgs, ctx: StepContext) -> Plan:
@@ -39,13 +36,9 @@ class MessageArgs(StepArgs):
 class Message(StepType[MessageArgs]):
     """Say something in the run's output."""
 
-    name = "message"
     Args = MessageArgs
     summary = "print a message"
 
     def check(self, args: MessageArgs, ctx: StepContext) -> Plan:
         """The message is the step's result message."""
         return Plan(False, args.text)
-
-
-STEP_TYPES = (Assert, Message)

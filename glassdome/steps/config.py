@@ -12,7 +12,7 @@ from glassdome.core.migration import secret_keys
 from glassdome.primitives.envfile import check_writable, read_values, set_values
 from glassdome.steps.base import Plan, StepArgs, StepContext, StepFailed, StepType
 
-__all__ = ["STEP_TYPES", "ConfigSet"]
+__all__ = ["ConfigSet"]
 
 
 class ConfigSetArgs(StepArgs):
@@ -37,7 +37,6 @@ class ConfigSetArgs(StepArgs):
 class ConfigSet(StepType[ConfigSetArgs]):
     """Set keys in ``.env``; ok when they already hold these values."""
 
-    name = "config.set"
     Args = ConfigSetArgs
     summary = "write non-secret settings to .env"
 
@@ -72,6 +71,3 @@ class ConfigSet(StepType[ConfigSetArgs]):
         except (ValueError, OSError) as exc:
             raise StepFailed(str(exc)) from None
         return {}
-
-
-STEP_TYPES = (ConfigSet,)

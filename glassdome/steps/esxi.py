@@ -26,7 +26,6 @@ from glassdome.steps.net import TIMEOUT, connect_error
 from glassdome.steps.tls import TlsArgs, colon_hex, normal_fingerprint, ssl_context, warn_insecure
 
 __all__ = [
-    "STEP_TYPES",
     "About",
     "CertificateMismatch",
     "EsxiVerify",
@@ -177,7 +176,6 @@ class EsxiVerifyOutput(BaseModel):
 class EsxiVerify(StepType[EsxiVerifyArgs]):
     """Log in to ESXi or vCenter (read-only), then store the password; ok if already stored."""
 
-    name = "esxi.verify"
     Args = EsxiVerifyArgs
     Output = EsxiVerifyOutput
     secret_args = frozenset({"password"})
@@ -210,6 +208,3 @@ class EsxiVerify(StepType[EsxiVerifyArgs]):
         """Store the password the moment it is verified."""
         ctx.secrets().set_secret(normalize_name(args.secret), args.password)
         return dict(plan.outputs)
-
-
-STEP_TYPES = (EsxiVerify,)

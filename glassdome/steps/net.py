@@ -6,7 +6,6 @@ import hashlib
 import http.client
 import socket
 import ssl
-from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, model_validator
@@ -15,7 +14,6 @@ from glassdome.steps.base import Plan, StepArgs, StepContext, StepFailed, StepTy
 from glassdome.steps.tls import colon_hex, normal_fingerprint
 
 __all__ = [
-    "STEP_TYPES",
     "HttpCheck",
     "TlsFingerprint",
     "connect_error",
@@ -115,7 +113,6 @@ class TlsFingerprintOutput(BaseModel):
 class TlsFingerprint(StepType[TlsFingerprintArgs]):
     """Read a server's certificate fingerprint (read-only; output ``sha256``)."""
 
-    name = "net.tls_fingerprint"
     Args = TlsFingerprintArgs
     Output = TlsFingerprintOutput
     summary = "read a TLS server's SHA-256 certificate fingerprint"
@@ -153,7 +150,6 @@ class HttpCheckOutput(BaseModel):
 class HttpCheck(StepType[HttpCheckArgs]):
     """GET a URL and fail unless it answers with the expected status (read-only)."""
 
-    name = "http.check"
     Args = HttpCheckArgs
     Output = HttpCheckOutput
     secret_args = frozenset({"headers"})
@@ -205,6 +201,3 @@ class HttpCheck(StepType[HttpCheckArgs]):
         if status != args.expect_status:
             raise StepFailed(f"{args.url}: HTTP {status}, expected {args.expect_status}")
         return Plan(False, f"{args.url}: HTTP {status}", {"status": status})
-
-
-STEP_TYPES: tuple[type[StepType[Any]], ...] = (TlsFingerprint, HttpCheck)

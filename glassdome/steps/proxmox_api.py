@@ -7,13 +7,15 @@ sent. The password login (``POST /access/ticket``, with PVE's two-step TOTP
 challenge) is made here on that same session: proxmoxer's own login calls the
 module-level ``requests.post``, which cannot pin, and its error drops PVE's
 message. Failures become `StepFailed` with PVE's own text (HTTP 401/403 put it
-in the status line) or the network cause, in one line.
+in the status line) or the network cause, in one line. Which instance a step is
+for (``''``, ``02``, ...) decides where its values live: `instance_names`.
 """
 
 from __future__ import annotations
 
 import socket
 import ssl
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, field_validator
@@ -25,10 +27,23 @@ from glassdome.steps.tls import TlsArgs, requests_session
 if TYPE_CHECKING:
     import requests
 
-__all__ = ["USERID_RULE", "Endpoint", "call", "failure", "login", "token_api"]
+__all__ = [
+    "TOKEN_NAME_RULE",
+    "USERID_RULE",
+    "Endpoint",
+    "InstanceEndpoint",
+    "InstanceNames",
+    "call",
+    "failure",
+    "instance_names",
+    "login",
+    "token_api",
+]
 
 _STDLIB = frozenset({"builtins", "socket", "ssl"})
 USERID_RULE = r"[^\s:/@!]+@[A-Za-z][A-Za-z0-9._-]*"
+TOKEN_NAME_RULE = r"[A-Za-z][A-Za-z0-9._-]*"  # noqa: S105 - a pattern, not a secret
+_INSTANCE = r"(0[2-9]|[1-9][0-9])?"
 
 
 class Endpoint(TlsArgs):
@@ -54,6 +69,31 @@ class Endpoint(TlsArgs):
         """The API root, as proxmoxer builds it."""
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"https://{host}:{self.port}/api2/json"
+
+
+class InstanceEndpoint(Endpoint):
+    """The server, how to trust it, and which instance (``''``, ``02``, ...) the values are for."""
+
+    instance: str = Field("", pattern=f"^{_INSTANCE}$", description="'' or 02, 03, ...")
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceNames:
+    """Where one Proxmox instance's values live: store names and the ``.env`` prefix."""
+
+    token_secret: str
+    password_secret: str
+    env_prefix: str
+
+
+def instance_names(instance: str) -> InstanceNames:
+    """``""``: proxmox_token_value, PROXMOX_*; ``"02"``: proxmox_token_value_02, PROXMOX_02_*."""
+    suffix = f"_{instance}" if instance else ""
+    return InstanceNames(
+        f"proxmox_token_value{suffix}",
+        f"proxmox_password{suffix}",
+        f"PROXMOX_{instance}_" if instance else "PROXMOX_",
+    )
 
 
 def _session(args: Endpoint) -> requests.Session:

@@ -1,85 +1,53 @@
-"""Step types by name: the built-ins, then the ``glassdome.steps`` entry points.
+"""Step types by name: the built-ins below, then the ``glassdome.steps`` entry points.
 
-A built-in type's module is imported only when a playbook uses it (a playbook
-of `message` steps does not pay for the Proxmox client), and installed plugins
-are scanned only when a name is not a built-in or the full list is wanted. A
-plugin that fails to load is reported, never fatal; a plugin cannot replace a
-built-in type.
+The name a playbook's ``uses:`` gives is spelled once: as a key here for a
+built-in, as its entry point's name for a plugin. A built-in type's module is
+imported only when a playbook uses it (a playbook of `message` steps does not
+pay for the Proxmox client), and installed plugins are scanned only when a name
+is not a built-in or the full list is wanted. A plugin that fails to load is
+reported, never fatal; a plugin cannot replace a built-in type.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
 from functools import cache
-from importlib import import_module
+from typing import Any
 
-from glassdome.steps.base import StepType
+from glassdome.plugins import Registry
+from glassdome.steps.base import StepClass, StepType
 
-__all__ = ["ENTRY_POINT_GROUP", "StepTypes", "step_types"]
+__all__ = ["ENTRY_POINT_GROUP", "step_types"]
 
 ENTRY_POINT_GROUP = "glassdome.steps"
-# Built-in step type -> the module (glassdome.steps.<module>) whose STEP_TYPES holds it.
-_BUILTIN: dict[str, str] = {
-    "secret.set": "secret",
-    "secret.require": "secret",
-    "secret.generate": "secret",
-    "config.set": "config",
-    "assert": "checks",
-    "message": "checks",
-    "net.tls_fingerprint": "net",
-    "http.check": "net",
-    "ask": "ask",
-    "proxmox.api_token": "proxmox",
-    "proxmox.verify_token": "proxmox",
-    "proxmox.nodes": "proxmox",
-    "proxmox.settings": "proxmox",
-    "esxi.verify": "esxi",
-    "azure.verify_service_principal": "azure",
-    "aws.verify_access_key": "aws",
-    "ai.verify_key": "ai",
-    "mailcow.verify_key": "ai",
+_BUILTIN = {
+    "secret.set": "glassdome.steps.secret:SecretSet",
+    "secret.require": "glassdome.steps.secret:SecretRequire",
+    "secret.generate": "glassdome.steps.secret:SecretGenerate",
+    "config.set": "glassdome.steps.config:ConfigSet",
+    "assert": "glassdome.steps.checks:Assert",
+    "message": "glassdome.steps.checks:Message",
+    "net.tls_fingerprint": "glassdome.steps.net:TlsFingerprint",
+    "http.check": "glassdome.steps.net:HttpCheck",
+    "ask": "glassdome.steps.ask:Ask",
+    "proxmox.api_token": "glassdome.steps.proxmox_token:ApiToken",
+    "proxmox.verify_token": "glassdome.steps.proxmox_token:VerifyToken",
+    "proxmox.nodes": "glassdome.steps.proxmox_settings:Nodes",
+    "proxmox.settings": "glassdome.steps.proxmox_settings:SaveSettings",
+    "esxi.verify": "glassdome.steps.esxi:EsxiVerify",
+    "azure.verify_service_principal": "glassdome.steps.azure:VerifyServicePrincipal",
+    "aws.verify_access_key": "glassdome.steps.aws:VerifyAccessKey",
+    "ai.verify_key": "glassdome.steps.ai:AiVerifyKey",
+    "mailcow.verify_key": "glassdome.steps.ai:MailcowVerifyKey",
 }
 
 
-def _load_builtin(name: str) -> type[StepType]:  # type: ignore[type-arg]
-    module = import_module(f"glassdome.steps.{_BUILTIN[name]}")
-    for step_type in module.STEP_TYPES:
-        if step_type.name == name:
-            found: type[StepType] = step_type  # type: ignore[type-arg]
-            return found
-    raise LookupError(
-        f"glassdome.steps.{_BUILTIN[name]} does not define {name}"
-    )  # pragma: no cover
+def _step_class(loaded: Any) -> StepClass:
+    if not (isinstance(loaded, type) and issubclass(loaded, StepType)):
+        raise TypeError("not a subclass of glassdome.steps.base.StepType")
+    return loaded
 
 
 @cache
-def _plugins() -> dict[str, type[StepType]]:  # type: ignore[type-arg]
-    from glassdome.plugins import load_plugins
-
-    found: dict[str, type[StepType]] = load_plugins(ENTRY_POINT_GROUP, {}, "step type")  # type: ignore[type-arg]
-    return {name: cls for name, cls in found.items() if name not in _BUILTIN}
-
-
-class StepTypes(Mapping[str, type[StepType]]):  # type: ignore[type-arg]
-    """Every step type by name, loaded on first use."""
-
-    def __getitem__(self, name: str) -> type[StepType]:  # type: ignore[type-arg]
-        if name in _BUILTIN:
-            return _load_builtin(name)
-        return _plugins()[name]
-
-    def __iter__(self) -> Iterator[str]:
-        yield from _BUILTIN
-        yield from _plugins()
-
-    def __len__(self) -> int:
-        return len(_BUILTIN) + len(_plugins())
-
-    def __contains__(self, name: object) -> bool:
-        return name in _BUILTIN or (isinstance(name, str) and name in _plugins())
-
-
-@cache
-def step_types() -> StepTypes:
+def step_types() -> Registry[StepClass]:
     """Every step type by name: built-ins, then plugins (each loaded when first asked for)."""
-    return StepTypes()
+    return Registry(ENTRY_POINT_GROUP, _BUILTIN, "step type", _step_class)

@@ -10,7 +10,7 @@ from pydantic import Field
 from glassdome.primitives.names import normalize_name
 from glassdome.steps.base import Plan, StepArgs, StepContext, StepFailed, StepType, stored_plan
 
-__all__ = ["STEP_TYPES", "SecretGenerate", "SecretRequire", "SecretSet"]
+__all__ = ["SecretGenerate", "SecretRequire", "SecretSet"]
 
 
 class _Name(StepArgs):
@@ -24,7 +24,6 @@ class SecretSetArgs(_Name):
 class SecretSet(StepType[SecretSetArgs]):
     """Store a value; ok when the store already holds exactly that value."""
 
-    name = "secret.set"
     Args = SecretSetArgs
     secret_args = frozenset({"value"})
     summary = "store a secret (changed only if the stored value differs)"
@@ -45,7 +44,6 @@ class SecretSet(StepType[SecretSetArgs]):
 class SecretRequire(StepType[_Name]):
     """Fail unless the store holds the named secret."""
 
-    name = "secret.require"
     Args = _Name
     summary = "fail unless a secret is stored"
 
@@ -66,7 +64,6 @@ class SecretGenerateArgs(_Name):
 class SecretGenerate(StepType[SecretGenerateArgs]):
     """Store a random value, only when the name is not stored yet."""
 
-    name = "secret.generate"
     Args = SecretGenerateArgs
     summary = "generate a random secret if absent"
 
@@ -83,6 +80,3 @@ class SecretGenerate(StepType[SecretGenerateArgs]):
         ctx.register_secret(value)
         ctx.secrets().set_secret(normalize_name(args.name), value)
         return {}
-
-
-STEP_TYPES = (SecretSet, SecretRequire, SecretGenerate)

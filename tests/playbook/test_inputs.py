@@ -258,6 +258,51 @@ def run(work: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixtu
     return call
 
 
+ASK = """\
+name: pick
+steps:
+  - id: size
+    uses: ask
+    with: {input: size, prompt: VM size, choices: [small, large], default: "{{ '' }}"}
+  - id: show
+    uses: message
+    with: {text: "size={{ steps.size.value }}"}
+"""
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        (
+            {"GLASSDOME_INPUT_SIZE": "huge"},
+            "size: must be one of: small, large (from GLASSDOME_INPUT_SIZE)",
+        ),
+        (
+            {},
+            "size: no answer and no terminal to ask on; give it with --set size=VALUE "
+            "(one of: small, large)",
+        ),
+    ],
+)
+def test_without_a_terminal_an_ask_step_without_a_valid_answer_fails_saying_why(
+    cli: PlaybookCli, given: dict[str, str], message: str
+):
+    """As for an input: an invalid given answer is refused with its source, a missing one
+    says how to give it; the step fails (exit 1), the steps after it do not run."""
+    cli.write("playbook.yml", ASK)
+    result = cli.play("playbook.yml", **given)
+    assert result.code == 1, str(result)
+    assert step_messages(result) == {"size": message}
+    assert "huge" not in result.out + result.err
+
+
+def test_without_a_terminal_an_ask_step_takes_a_given_answer_or_its_default(cli: PlaybookCli):
+    cli.write("playbook.yml", ASK.replace("{{ '' }}", "small"))
+    assert step_messages(cli.play("playbook.yml"))["show"] == "size=small"
+    given = cli.play("playbook.yml", "--set", "size=large")
+    assert step_messages(given)["show"] == "size=large"
+
+
 def test_unknown_set_name_is_a_usage_error(run, home: Path):
     code, out, err = run("--set", "hots=pve.lab", "--set", "host=pve.lab")
     assert code == 2

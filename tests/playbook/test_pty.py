@@ -131,3 +131,31 @@ def test_no_input_on_a_terminal_lists_the_missing_inputs_and_asks_nothing(
     assert "token: missing (API token)" in transcript
     assert "API token:" not in transcript
     assert not home.exists()
+
+
+ASK = """\
+name: pick
+steps:
+  - id: size
+    uses: ask
+    with: {input: size, prompt: VM size, choices: [small, large]}
+  - id: show
+    uses: message
+    with: {text: "size={{ steps.size.value }}"}
+"""
+
+
+def test_an_invalid_answer_given_for_an_ask_step_is_asked_again_with_the_reason(
+    cli: PlaybookCli,
+):
+    """An `ask` step's answer is resolved as an input's: a refused --set is explained, then
+    asked for on the terminal."""
+    cli.write("playbook.yml", ASK)
+    child = cli.spawn_glassdome("play", "playbook.yml", "--set", "size=huge")
+    child.expect_exact("size: must be one of: small, large (from --set); asking instead")
+    child.expect_exact("VM size [small/large]: ")
+    child.sendline("large")
+    code, transcript = finish(child)
+    assert code == 0, transcript
+    assert "size=large" in transcript
+    assert "huge" not in transcript

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
+from glassdome.playbook.loader import load_playbook
 from glassdome.playbook.yamlfile import PlaybookInvalid, plain, read_yaml
 from tests.conftest import REPO
 
@@ -72,6 +73,47 @@ def test_positions_of_a_file_read_on_the_fast_path(tmp_path: Path):
     assert found.positions.at(("steps", 0, "uses")) == f"{path}:4:11"
     assert found.positions.at(("steps", 1, "uses")) == f"{path}:5:19"
     assert found.positions.at(("steps", 1, "id"), key=True) == f"{path}:5:6"
+
+
+MERGED = """\
+name: p
+steps:
+  - id: a
+    uses: http.check
+    with:
+      <<: &probe
+        url: https://lab.example
+        expect_status: "{{ inputs.nope }}"
+  - id: b
+    uses: http.check
+    with:
+      <<: *probe
+      url: https://other.example
+"""
+
+
+def test_keys_merged_from_an_anchor_read_alike_on_both_paths_and_place_problems(
+    tmp_path: Path,
+):
+    """``<<: *anchor`` shares a block of arguments; a problem in it is placed where the
+    anchored block writes it, once for each step that merges it."""
+    path = tmp_path / "playbook.yml"
+    path.write_text(MERGED)
+    data = read_yaml(path).data
+    assert _typed(data) == _typed(_round_trip(path))
+    assert data["steps"][1]["with"] == {
+        "url": "https://other.example",
+        "expect_status": "{{ inputs.nope }}",
+    }
+    positions = read_yaml(path).positions
+    assert positions.at(("steps", 1, "with", "expect_status")) == f"{path}:8:24"
+    assert positions.at(("steps", 1, "with", "url")) == f"{path}:13:12"
+    with pytest.raises(PlaybookInvalid) as caught:
+        load_playbook(path)
+    assert (
+        caught.value.problems
+        == [f"{path}:8:24: undefined input 'nope' (inputs declared before this point: none)"] * 2
+    )
 
 
 def test_a_duplicate_key_refused_by_the_fast_path_is_placed_by_the_round_trip_parser(

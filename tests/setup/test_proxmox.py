@@ -22,7 +22,7 @@ import pytest
 from tests.cli.runner import Result, finish
 from tests.playbook.support import SETTINGS_VARIABLES, events, stored
 from tests.setup.peers.pve_server import PveServer, User, totp
-from tests.setup.support import WizardCli, assert_no_leak, statuses, work_folder
+from tests.setup.support import WizardCli, assert_no_leak, statuses, step_events, work_folder
 
 PASSWORD = 'Pve-pa55/w0rd+="q"\\x&y'
 ENV_BEFORE = (
@@ -330,6 +330,10 @@ def test_check_mode_logs_in_but_changes_nothing(pve: PveServer, cli: WizardCli) 
     result = wizard(cli, base_answers(pve), "--check", **with_password())
     assert result.code == 0, str(result)
     assert statuses(result)["token"] == "changed"  # shown as "would change"
+    # The token's secret is pending (its plan stores it): later steps know it comes.
+    verify = next(event for event in step_events(result) if event["id"] == "verify")
+    assert verify["status"] == "ok"
+    assert verify["message"] == "root@pam!glassdome: not verified (a real run creates it)"
     assert statuses(result)["node"] == "skipped"  # no token yet: nothing to list
     assert [c for c in pve.calls() if c[0] != "GET" and "ticket" not in c[1]] == []
     assert pve.state.tokens == {}
@@ -467,7 +471,7 @@ def test_a_forbidden_acl_grant_keeps_the_stored_secret_and_shows_pves_message(
 
 @pytest.mark.parametrize("node", ["pve1", "PVE-2", "a", "n" * 63])
 def test_a_valid_node_name_is_accepted_by_proxmox_settings(node: str):
-    from glassdome.steps.proxmox import SettingsArgs
+    from glassdome.steps.proxmox_settings import SettingsArgs
 
     assert SettingsArgs(host="pve.lab", token_name="glassdome", node=node).node == node
 
@@ -478,7 +482,7 @@ def test_a_valid_node_name_is_accepted_by_proxmox_settings(node: str):
 def test_an_invalid_node_name_is_refused_by_proxmox_settings(node: str):
     from pydantic import ValidationError
 
-    from glassdome.steps.proxmox import SettingsArgs
+    from glassdome.steps.proxmox_settings import SettingsArgs
 
     with pytest.raises(ValidationError):
         SettingsArgs(host="pve.lab", token_name="glassdome", node=node)
@@ -489,12 +493,13 @@ def test_proxmox_nodes_refuses_a_node_name_from_the_server_that_is_not_valid(
 ):
     from types import SimpleNamespace
 
-    from glassdome.steps import proxmox
+    from glassdome.steps import proxmox_settings
     from glassdome.steps.base import StepFailed
+    from glassdome.steps.proxmox_token import TokenArgs
 
     listed = [{"node": "pve1", "status": "online"}, {"node": "$(touch pwned)", "status": "online"}]
     api = SimpleNamespace(nodes=SimpleNamespace(get=lambda: listed))
-    monkeypatch.setattr(proxmox, "token_api", lambda *_: api)
-    args = proxmox.TokenArgs(host="pve.lab", token_value="secret")
+    monkeypatch.setattr(proxmox_settings, "token_api", lambda *_: api)
+    args = TokenArgs(host="pve.lab", token_value="secret")
     with pytest.raises(StepFailed, match=r"not a valid Proxmox VE node name"):
-        proxmox.Nodes().check(args, SimpleNamespace(verify=True))  # type: ignore[arg-type]
+        proxmox_settings.Nodes().check(args, SimpleNamespace(verify=True))  # type: ignore[arg-type]
