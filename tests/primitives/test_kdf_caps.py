@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from pytest_mock import MockerFixture
 
-from glassdome.backends.encrypted_file import KEY_FILE, EncryptedFileBackend, _kdf_from_env
+from glassdome.backends.encrypted_file import KEY_FILE, EncryptedFileBackend
+from glassdome.backends.file_layout import kdf_from_env
 from glassdome.errors import BackendUnavailable, StoreCorrupted
 from glassdome.primitives import crypto
 from glassdome.primitives.master import MasterPasswordSource
@@ -70,12 +71,12 @@ def test_a_store_whose_key_file_asks_for_2_gib_fails_without_deriving(
 )
 def test_new_store_kdf_from_the_environment_respects_the_ceiling(env: dict[str, str]) -> None:
     with pytest.raises(BackendUnavailable, match="above the ceiling"):
-        _kdf_from_env(env)
+        kdf_from_env(env)
 
 
 def test_new_store_kdf_from_the_environment_at_the_ceiling_is_accepted() -> None:
     env = {"GLASSDOME_KDF_MEMORY_KIB": str(GIB_KIB), "GLASSDOME_KDF_ITERATIONS": "10"}
-    assert _kdf_from_env(env) == crypto.KdfParams(GIB_KIB, 10, crypto.DEFAULT_KDF.lanes)
+    assert kdf_from_env(env) == crypto.KdfParams(GIB_KIB, 10, crypto.DEFAULT_KDF.lanes)
 
 
 def test_deeply_nested_key_file_is_corrupted_not_a_recursion_error() -> None:
