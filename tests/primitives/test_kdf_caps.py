@@ -12,6 +12,7 @@ from glassdome.backends.file_layout import kdf_from_env
 from glassdome.errors import BackendUnavailable, StoreCorrupted
 from glassdome.primitives import crypto
 from glassdome.primitives.master import MasterPasswordSource
+from glassdome.primitives.sensitive import Sensitive
 from tests.conftest import PASSWORD
 
 GIB_KIB = 1024 * 1024
@@ -82,3 +83,19 @@ def test_new_store_kdf_from_the_environment_at_the_ceiling_is_accepted() -> None
 def test_deeply_nested_key_file_is_corrupted_not_a_recursion_error() -> None:
     with pytest.raises(StoreCorrupted):
         crypto.parse_key_file(b"[" * 200_000, "master_key.enc")
+
+
+def test_a_bad_kdf_setting_concerns_only_a_new_key_file(home: Path) -> None:
+    """GLASSDOME_KDF_* chooses a new key file's KDF: an existing store keeps working."""
+    env = {"GLASSDOME_MASTER_PASSWORD": PASSWORD}
+    EncryptedFileBackend(home, MasterPasswordSource(env=env), kdf=crypto.KDF_FLOOR).set("a", "1")
+    bad = {**env, "GLASSDOME_KDF_MEMORY_KIB": "10"}
+    store = EncryptedFileBackend(home, MasterPasswordSource(env=bad), kdf_env=bad)
+    store.set("b", "2")
+    assert (store.get("a"), store.get("b")) == ("1", "2")
+    with pytest.raises(BackendUnavailable, match=r"^GLASSDOME_KDF_MEMORY_KIB/"):
+        store.change_master_password(Sensitive(PASSWORD), Sensitive("a new passphrase"))
+    other = home.parent / "other-home"
+    with pytest.raises(BackendUnavailable, match="below the floor"):
+        EncryptedFileBackend(other, MasterPasswordSource(env=bad), kdf_env=bad).set("c", "3")
+    assert not (other / KEY_FILE).exists()
