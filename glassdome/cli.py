@@ -187,9 +187,11 @@ def _add_playbook_commands(groups: Any) -> None:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    from glassdome.core.secrets import get_secrets_manager
     from glassdome.ui.console import Terminal
 
     term = Terminal()
+    get_secrets_manager(prompt=term)  # the store asks for its password on this terminal
     if args.group == "secrets":
         from glassdome.commands import secrets as cmd
 

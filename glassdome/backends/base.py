@@ -1,16 +1,39 @@
-"""The contract every secret backend fulfils, and what a backend is built from."""
+"""The contract every secret backend fulfils, and what a backend is built from.
+
+`SecretBackend` is what every backend does. A backend with more to offer says so
+by also matching a small optional Protocol: `SupportsMasterPassword` (a password
+glassdome can change), `SupportsLocalFiles` (files in the store folder) and
+`SupportsHealthChecks` (findings for ``glassdome secrets doctor``). The facade and
+the commands ask through these Protocols, never by a backend's class.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Literal, NamedTuple, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from glassdome.primitives.crypto import KdfParams
     from glassdome.primitives.master import MasterPasswordSource
+    from glassdome.primitives.sensitive import SecretText
 
-__all__ = ["Availability", "BackendContext", "BackendFactory", "SecretBackend", "seconds_setting"]
+__all__ = [
+    "MARKER_FILE",
+    "Availability",
+    "BackendContext",
+    "BackendFactory",
+    "Finding",
+    "SecretBackend",
+    "SupportsHealthChecks",
+    "SupportsLocalFiles",
+    "SupportsMasterPassword",
+    "seconds_setting",
+]
+
+# In the store folder: the backend auto selection first stored into (written by the facade,
+# guarded by the file backend too, since whoever swaps it could redirect the next write).
+MARKER_FILE = "backend"
 
 
 class Availability(NamedTuple):
@@ -55,6 +78,50 @@ class SecretBackend(Protocol):
 
     def details(self) -> dict[str, str]:
         """Return non-secret facts for ``describe()`` and ``doctor`` (paths, classes, ...)."""
+        ...
+
+
+@runtime_checkable
+class SupportsMasterPassword(Protocol):
+    """A backend protected by a glassdome master password, which it can change."""
+
+    def change_master_password(
+        self, old: SecretText, new: SecretText, kdf: KdfParams | None = None
+    ) -> str:
+        """Protect the store with *new* instead of *old*; return one line saying what happened.
+
+        *kdf* chooses the key derivation for *new* (the backend's default when None).
+        """
+        ...
+
+
+@runtime_checkable
+class SupportsLocalFiles(Protocol):
+    """A backend that keeps its secrets in files in the store folder."""
+
+    def store_files(self) -> list[Path]:
+        """Every file it may create there, existing or not (for permission checks)."""
+        ...
+
+    def holds_secrets(self) -> bool:
+        """Whether its files show that secrets were stored here; opens and unlocks nothing."""
+        ...
+
+
+class Finding(NamedTuple):
+    """One thing a health check found: ``ok``, ``info`` or ``attention``, never a value."""
+
+    name: str
+    status: Literal["ok", "info", "attention"]
+    detail: str
+
+
+@runtime_checkable
+class SupportsHealthChecks(Protocol):
+    """A backend that can judge its own state for ``glassdome secrets doctor``."""
+
+    def health_checks(self) -> list[Finding]:
+        """What is right and wrong with the store; reads no secret and asks for no password."""
         ...
 
 

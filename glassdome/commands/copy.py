@@ -150,8 +150,8 @@ def copy_secrets(
     """Copy from one backend to another; 1 when a conflict, a missing name or a failure remains."""
     if source_backend.strip().lower() == target_backend.strip().lower():
         raise UsageError(f"--from and --to are both {source_backend!r}; name two backends")
-    source = source or SecretsManager(backend=source_backend)
-    target = target or SecretsManager(backend=target_backend)
+    source = source or SecretsManager(backend=source_backend, prompt=term)
+    target = target or SecretsManager(backend=target_backend, prompt=term)
     src, dst = source.backend_name, target.backend_name
     if src == dst:
         raise UsageError(

@@ -67,29 +67,36 @@ def _plaintext_check(path: Path, label: str) -> Check | None:
 
 
 def diagnose(manager: SecretsManager, env_file: Path) -> list[Check]:
-    """Run every check; reads no secret value and needs no password."""
-    from glassdome.backends.encrypted_file import (
-        BACKUP_FILE,
-        KEY_FILE,
-        LOCK_FILE,
-        PENDING_KEY_FILE,
-        STORE_FILE,
+    """Run every check; reads no secret value and needs no password.
+
+    The store's own files and health come from the backend that holds the secrets,
+    through the Protocols in `glassdome.backends.base`; doctor knows no file names.
+    """
+    from glassdome.backends.base import (
+        MARKER_FILE,
+        SecretBackend,
+        SupportsHealthChecks,
+        SupportsLocalFiles,
     )
-    from glassdome.core.secrets import MARKER_FILE
-    from glassdome.primitives import crypto
     from glassdome.primitives.permissions import path_problem
 
     checks: list[Check] = []
     probes: Mapping[str, Availability] = {}
+    backend: SecretBackend | None = None
+    health: list[Check] = []
     try:
         described = manager.describe()
     except GlassdomeError as exc:
         checks.append(Check("backend", "attention", str(exc)))
     else:
+        backend = manager.backend
+        if isinstance(backend, SupportsHealthChecks):
+            health = [Check(*finding) for finding in backend.health_checks()]
+        judged = {check.name.lower() for check in health}
         probes = described.probes
         checks.append(Check("backend", "ok", f"{described.backend}: {described.reason}"))
         for key, value in described.details.items():
-            if key != "kdf":  # judged below, against the current default, as "KDF"
+            if key.lower() not in judged:  # a fact a health check judges is shown once, judged
                 checks.append(Check(key, "info", value))
     state = probes.get("keyring") or manager.probe("keyring")
     checks.append(Check("OS keyring", "ok" if state.available else "info", state.reason))
@@ -103,41 +110,17 @@ def diagnose(manager: SecretsManager, env_file: Path) -> list[Check]:
             checks.append(Check(f"permissions {home.name}", "attention", refused))
         else:
             checks.append(_mode_check(home, 0o700) or Check("home", "ok", str(home)))
-        for name in (STORE_FILE, KEY_FILE, BACKUP_FILE, LOCK_FILE, PENDING_KEY_FILE, MARKER_FILE):
-            refused = path_problem(home / name, folder=False)
+        files: list[Path] = backend.store_files() if isinstance(backend, SupportsLocalFiles) else []
+        for path in [*files, home / MARKER_FILE]:
+            refused = path_problem(path, folder=False)
             found = (
-                Check(f"permissions {name}", "attention", refused)
+                Check(f"permissions {path.name}", "attention", refused)
                 if refused
-                else _mode_check(home / name, 0o600)
+                else _mode_check(path, 0o600)
             )
             if found:
                 checks.append(found)
-        key_path = home / KEY_FILE
-        if key_path.exists():
-            try:
-                kdf = crypto.parse_key_file(key_path.read_bytes(), str(key_path)).kdf
-            except GlassdomeError as exc:
-                checks.append(Check("KDF", "attention", str(exc)))
-            else:
-                if kdf.below(crypto.DEFAULT_KDF):
-                    checks.append(
-                        Check(
-                            "KDF",
-                            "attention",
-                            f"{kdf.describe()} is below the current default "
-                            f"({crypto.DEFAULT_KDF.describe()}); `glassdome secrets passwd` "
-                            "re-wraps the key with the default",
-                        )
-                    )
-                else:
-                    checks.append(Check("KDF", "ok", kdf.describe()))
-        orphans = sorted(p.name for p in home.glob("*.orphaned-*"))
-        if orphans:
-            checks.append(
-                Check(
-                    "orphaned stores", "info", f"kept after a lost master key: {', '.join(orphans)}"
-                )
-            )
+        checks.extend(health)
     else:
         checks.append(Check("home", "info", f"{home} does not exist yet (no file store)"))
 
@@ -170,7 +153,7 @@ def doctor(
     """Print the checks; exit 1 when any needs attention."""
     from glassdome.primitives.envfile import env_file_path
 
-    manager = manager or get_secrets_manager()
+    manager = manager or get_secrets_manager(prompt=term)
     checks = diagnose(manager, env_file or env_file_path(term.env))
     attention = [c for c in checks if c.status == "attention"]
     if as_json:

@@ -93,7 +93,7 @@ def set_secret(
     manager: SecretsManager | None = None,
 ) -> int:
     """Store one secret; the value never reaches the terminal."""
-    manager = manager or get_secrets_manager()
+    manager = manager or get_secrets_manager(prompt=term)
     key = normalize_name(name)
     secret = read_value(term, key, value=value, from_file=from_file)
     # `secrets set` replaces a stored value on purpose: read it first, so a check-and-set
@@ -106,7 +106,7 @@ def set_secret(
 
 def get_secret(term: Terminal, name: str, *, manager: SecretsManager | None = None) -> int:
     """Print one secret's value on stdout, for scripts."""
-    manager = manager or get_secrets_manager()
+    manager = manager or get_secrets_manager(prompt=term)
     key = normalize_name(name)
     value = manager.get_secret(key)
     if value is None:
@@ -122,7 +122,7 @@ def list_secrets(
     term: Terminal, *, as_json: bool = False, manager: SecretsManager | None = None
 ) -> int:
     """Show the stored names (never values) and the backend holding them."""
-    manager = manager or get_secrets_manager()
+    manager = manager or get_secrets_manager(prompt=term)
     names = manager.list_secrets()
     backend = manager.backend_name
     if as_json:
@@ -145,7 +145,7 @@ def delete_secret(
     term: Terminal, name: str, *, yes: bool = False, manager: SecretsManager | None = None
 ) -> int:
     """Delete one secret, after confirmation on a terminal."""
-    manager = manager or get_secrets_manager()
+    manager = manager or get_secrets_manager(prompt=term)
     key = normalize_name(name)
     if not yes:
         if not term.interactive:
@@ -217,7 +217,7 @@ def exec_with_secrets(
                 f"--env {variable}=...: {variable} changes how programs load or run code; "
                 "a secret never sets it"
             )
-    manager = manager or get_secrets_manager()
+    manager = manager or get_secrets_manager(prompt=term)
     mapped = set(explicit.values())
     if only:
         implicit = [normalize_name(n) for n in only]
@@ -282,13 +282,9 @@ def change_password(
     """Change the file store's master password (a new data key re-encrypts the store)."""
     from glassdome.primitives.master import MasterPasswordSource, read_password_file
 
-    manager = manager or get_secrets_manager()
-    if manager.backend_name != "file":
-        raise GlassdomeError(
-            f"the {manager.backend_name} backend has no glassdome master password; "
-            "it is protected by its own login"
-        )
-    source = MasterPasswordSource(env=term.env, stdin=term.stdin)
+    manager = manager or get_secrets_manager(prompt=term)
+    manager.require_master_password()  # before anyone types a password in vain
+    source = MasterPasswordSource(env=term.env, stdin=term.stdin, prompt=term)
     old = source.get(new=False, purpose="the current store")
     new_file = new_password_file or (
         Path(term.env["GLASSDOME_NEW_MASTER_PASSWORD_FILE"])
@@ -298,7 +294,7 @@ def change_password(
     if new_file is not None:
         new = Sensitive(read_password_file(new_file, "--new-password-file"))
     elif term.interactive:
-        new = MasterPasswordSource(env={}, stdin=term.stdin, ask=term.ask_secret).get(
+        new = MasterPasswordSource(env={}, stdin=term.stdin, prompt=term).get(
             new=True, purpose="the store"
         )
     else:

@@ -17,44 +17,34 @@ raise the store's error; it never hands back a stale ``.env`` value instead.
 
 from __future__ import annotations
 
-import os
 import re
 import threading
-from collections.abc import Callable
-from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from functools import cache
+from typing import Any
 
-from pydantic import SecretStr
-from pydantic.fields import FieldInfo
-from pydantic_settings import (
-    BaseSettings,
-    DotEnvSettingsSource,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from glassdome.core.settings_sources import (
+    WITH_STORE,
+    SecretStoreSettingsSource,
+    get_secrets_manager,
+    sources,
+    variable_names,
 )
-
 from glassdome.primitives.envfile import ENV_FILE_VARIABLE, env_file_path
 from glassdome.primitives.names import KNOWN_SECRETS, is_secret_variable
-
-if TYPE_CHECKING:
-    from glassdome.core.secrets import SecretsManager
-
-
-def get_secrets_manager() -> SecretsManager:
-    """The process-wide store, imported on first use (importing settings opens nothing)."""
-    from glassdome.core.secrets import get_secrets_manager as process_wide
-
-    return process_wide()
-
 
 __all__ = [
     "ENV_FILE_VARIABLE",
     "SECRET_FIELDS",
+    "LazySettings",
     "ProxmoxInstance",
     "SecretStoreSettingsSource",
     "Settings",
     "env_file_path",
+    "get_settings",
     "settings",
 ]
 
@@ -62,49 +52,6 @@ __all__ = [
 SECRET_FIELDS = KNOWN_SECRETS
 _INSTANCE_TOKEN = re.compile(r"proxmox_token_value_(\d{2})", re.IGNORECASE)
 _INSTANCE_KEY = re.compile(r"PROXMOX_(\d{2})_([A-Z_]+)", re.IGNORECASE)
-
-
-# False while LazySettings builds its store-less copy for plain (non-secret) reads.
-_WITH_STORE: ContextVar[bool] = ContextVar("glassdome_settings_with_store", default=True)
-
-
-class SecretStoreSettingsSource(PydanticBaseSettingsSource):
-    """A pydantic-settings source that reads the secret fields from the secret store.
-
-    Fields a higher source (constructor, environment) already provides are not
-    looked up, so a process that gets every secret from its environment never
-    opens the store.
-    """
-
-    def __init__(
-        self,
-        settings_cls: type[BaseSettings],
-        above: tuple[PydanticBaseSettingsSource, ...],
-        manager: Callable[[], SecretsManager] = get_secrets_manager,
-    ) -> None:
-        super().__init__(settings_cls)
-        self._above = above
-        self._manager = manager
-
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        """Unused: `__call__` reads every secret field at once."""
-        return None, field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        """Return the stored secrets for the fields no higher source provided."""
-        provided: set[str] = set()
-        for source in self._above:
-            provided.update(k.lower() for k in source())
-        wanted = [name for name in SECRET_FIELDS if name not in provided]
-        if not wanted:
-            return {}
-        manager = self._manager()
-        found: dict[str, Any] = {}
-        for name in wanted:
-            value = manager.get_secret(name)
-            if value is not None:
-                found[name] = SecretStr(value)
-        return found
 
 
 class Settings(BaseSettings):
@@ -177,11 +124,7 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Constructor > environment > secret store > ``$GLASSDOME_ENV_FILE`` > defaults."""
-        dotenv = DotEnvSettingsSource(settings_cls, env_file=env_file_path())
-        if not _WITH_STORE.get():
-            return init_settings, env_settings, dotenv
-        store = SecretStoreSettingsSource(settings_cls, (init_settings, env_settings))
-        return init_settings, env_settings, store, dotenv
+        return sources(settings_cls, init_settings, env_settings)
 
     def proxmox_instances(self) -> list[str]:
         """Every Proxmox instance suffix found in the store, environment and ``.env``.
@@ -195,7 +138,7 @@ class Settings(BaseSettings):
         for name in get_secrets_manager().list_secrets():
             if match := _INSTANCE_TOKEN.fullmatch(name):
                 found.add(match.group(1))
-        for key in _plain_sources():
+        for key in variable_names(Settings):
             if (match := _INSTANCE_KEY.fullmatch(key)) or (match := _INSTANCE_TOKEN.fullmatch(key)):
                 found.add(match.group(1))
         return sorted(found)
@@ -219,35 +162,52 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"a Proxmox instance suffix is two digits such as '02', not {suffix!r}"
             )
-        plain = _plain_sources()
+        numbered = _instance_settings(suffix)()
+        return ProxmoxInstance(suffix=suffix, **numbered.model_dump())
 
-        def value(key: str) -> str | None:
-            return plain.get(f"PROXMOX_{suffix}_{key}")
 
-        token_name = f"proxmox_token_value_{suffix}"
-        token = os.environ.get(token_name.upper()) or get_secrets_manager().get_secret(token_name)
-        token = token or plain.get(token_name.upper())
-        return ProxmoxInstance(
-            suffix=suffix,
-            host=value("HOST"),
-            port=int(value("PORT") or 8006),
-            user=value("USER") or "root@pam",
-            token_name=value("TOKEN_NAME"),
-            token_value=SecretStr(token) if token else None,
-            node=value("NODE"),
-            verify_ssl=(value("VERIFY_SSL") or "true").lower() not in {"0", "false", "no", "off"},
-            ca_file=value("CA_FILE"),
-            tls_fingerprint=value("TLS_FINGERPRINT"),
+class _InstanceSettings(BaseSettings):
+    """A numbered Proxmox instance's settings; `_instance_settings` sets the number."""
+
+    model_config = SettingsConfigDict(
+        extra="ignore", case_sensitive=False, hide_input_in_errors=True, env_ignore_empty=True
+    )
+
+    host: str | None = None
+    port: int = 8006
+    user: str = "root@pam"
+    token_name: str | None = None
+    token_value: SecretStr | None = None
+    node: str | None = None
+    verify_ssl: bool = True
+    ca_file: str | None = None
+    tls_fingerprint: str | None = None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """The same sources, in the same order, as `Settings`."""
+        return sources(settings_cls, init_settings, env_settings)
+
+
+@cache
+def _instance_settings(suffix: str) -> type[_InstanceSettings]:
+    """Instance *suffix*'s settings: ``PROXMOX_<suffix>_*``, ``proxmox_token_value_<suffix>``."""
+
+    class Numbered(_InstanceSettings):
+        model_config = SettingsConfigDict(env_prefix=f"PROXMOX_{suffix}_")
+        token_value: SecretStr | None = Field(
+            default=None, validation_alias=f"proxmox_token_value_{suffix}"
         )
 
-
-def _plain_sources() -> dict[str, str]:
-    """``.env`` then the process environment (later wins), keys upper-cased."""
-    from dotenv import dotenv_values
-
-    merged = {k.upper(): v for k, v in dotenv_values(env_file_path()).items() if v}
-    merged.update({k.upper(): v for k, v in os.environ.items() if v})
-    return merged
+    Numbered.__name__ = Numbered.__qualname__ = f"ProxmoxInstance{suffix}Settings"
+    return Numbered
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,7 +227,13 @@ class ProxmoxInstance:
 
 
 class LazySettings:
-    """Module-level `settings`: built on first use; only secret fields open the store."""
+    """Module-level `settings`: a `Settings` built on first use; only secret fields open the store.
+
+    ``settings.NAME`` is what ``Settings().NAME`` would be. A plain field is read from
+    a copy built without the store; a secret field, or ``proxmox_instance*``, from
+    the full one. Attribute reads are typed `Any` here; `get_settings()` (or `full`)
+    is the typed way in, and it opens the store.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -277,14 +243,15 @@ class LazySettings:
     def _get_plain(self) -> Settings:
         with self._lock:
             if self._plain is None:
-                token = _WITH_STORE.set(False)
+                token = WITH_STORE.set(False)
                 try:
                     self._plain = Settings()
                 finally:
-                    _WITH_STORE.reset(token)
+                    WITH_STORE.reset(token)
             return self._plain
 
-    def _get_full(self) -> Settings:
+    def full(self) -> Settings:
+        """Every field, the secret ones from the store too (built once, until `reload`)."""
         with self._lock:
             if self._full is None:
                 self._full = Settings()
@@ -292,7 +259,7 @@ class LazySettings:
 
     def __getattr__(self, name: str) -> Any:
         if is_secret_variable(name) or name.startswith("proxmox_instance"):
-            return getattr(self._get_full(), name)
+            return getattr(self.full(), name)
         return getattr(self._get_plain(), name)
 
     def reload(self) -> None:
@@ -304,4 +271,14 @@ class LazySettings:
         return repr(self._full if self._full is not None else self._get_plain())
 
 
-settings: Settings = LazySettings()  # type: ignore[assignment]
+settings: LazySettings = LazySettings()
+
+
+def get_settings() -> Settings:
+    """The process-wide `Settings`, typed, with every field read (the secret ones too).
+
+    The values `settings` gives; building it opens the secret store unless the
+    environment provides every secret field. ``settings.NAME`` reads a plain value
+    without opening the store.
+    """
+    return settings.full()

@@ -93,11 +93,15 @@ def check_kdf(params: KdfParams) -> KdfParams:
     return params
 
 
-def check_new_password(password: SecretText) -> None:
-    """Refuse a new master password that is too short to be one."""
+def check_new_password(password: SecretText, *, origin: str | None = None) -> None:
+    """Refuse a new master password that is too short to be one (the only length rule).
+
+    *origin* names where it came from (a variable or file), for the message.
+    """
     if len(password.get_secret_value()) < MIN_PASSWORD_LENGTH:
+        source = f" (from {origin})" if origin else ""
         raise WeakMasterPassword(
-            f"the master password must be at least {MIN_PASSWORD_LENGTH} characters long; "
+            f"the new master password{source} is shorter than {MIN_PASSWORD_LENGTH} characters; "
             "choose a longer one (a passphrase of several words is best)"
         )
 

@@ -1,23 +1,31 @@
-"""Where the master password comes from: a file, the environment, or a hidden prompt."""
+"""Where the master password comes from: a file, the environment, or a hidden prompt.
+
+The prompt is injected (`PasswordPrompt`): a command passes its `Terminal`, so the
+question goes where the command's other output goes. Without one, a terminal is
+asked through the standard library's `getpass`, so Python code that opens the
+store on a terminal is asked too. Nothing here imports Rich.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TextIO
+from typing import Protocol, TextIO, runtime_checkable
 
 from glassdome.errors import MasterPasswordUnavailable, WeakMasterPassword
-from glassdome.primitives.crypto import MIN_PASSWORD_LENGTH
+from glassdome.primitives.flags import env_flag
 from glassdome.primitives.sensitive import Sensitive
 
 __all__ = [
+    "ENV_NO_INPUT",
     "ENV_PASSWORD",
     "ENV_PASSWORD_FILE",
+    "GetpassPrompt",
     "MasterPasswordSource",
+    "PasswordPrompt",
     "read_password_file",
-    "rich_ask",
     "strip_final_newline",
 ]
 
@@ -27,40 +35,65 @@ ENV_NO_INPUT = "GLASSDOME_NO_INPUT"
 _PROMPT_ATTEMPTS = 3
 
 
-def rich_ask(prompt: str) -> str:
-    """Ask for a hidden value with Rich, on stderr so stdout stays clean for scripts."""
-    from rich.console import Console
-    from rich.prompt import Prompt
-    from rich.text import Text
+@runtime_checkable
+class PasswordPrompt(Protocol):
+    """Where a password is asked for: a hidden question, and a line said between attempts.
 
-    # As text: Rich would read markup and emoji codes in a prompt string.
-    return Prompt.ask(Text(prompt, style="prompt"), password=True, console=Console(stderr=True))
+    `glassdome.ui.console.Terminal` is one; tests pass a script of answers.
+    """
+
+    def ask_secret(self, prompt: str) -> str:
+        """Ask *prompt* (no trailing colon) with echo off; return what was typed."""
+        ...
+
+    def say(self, message: str) -> None:
+        """Tell the person something (a retry reason), never a typed value."""
+        ...
 
 
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+class GetpassPrompt:
+    """The prompt used when none is injected: `getpass` on the terminal, talk on *stream*."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._stream = stream
+
+    def __repr__(self) -> str:
+        return "GetpassPrompt()"
+
+    def ask_secret(self, prompt: str) -> str:
+        """Ask on the controlling terminal (stderr when there is none) with echo off."""
+        import getpass
+
+        return getpass.getpass(f"{prompt}: ", stream=self._stream or sys.stderr)
+
+    def say(self, message: str) -> None:
+        """Print *message* on *stream* (stderr by default), away from a script's stdout."""
+        print(message, file=self._stream or sys.stderr)
 
 
 class MasterPasswordSource:
     """Find the master password: a file, the environment, or a hidden prompt.
 
     In that order: ``$GLASSDOME_MASTER_PASSWORD_FILE``, ``$GLASSDOME_MASTER_PASSWORD``,
-    then a hidden prompt when stdin is a terminal.
+    then *prompt* when stdin is a terminal (and ``GLASSDOME_NO_INPUT`` is not on).
 
-    *env*, *stdin* and *ask* are injectable so tests drive it without a terminal.
+    *env*, *stdin* and *prompt* are injectable so tests drive it without a terminal;
+    *prompt* defaults to `GetpassPrompt`. It may be replaced later (`prompt` is a
+    plain attribute): the process-wide store asks on the terminal of the command
+    that uses it.
     """
 
-    __slots__ = ("ask", "env", "stdin")
+    __slots__ = ("env", "prompt", "stdin")
 
     def __init__(
         self,
         env: Mapping[str, str] | None = None,
         stdin: TextIO | None = None,
-        ask: Callable[[str], str] = rich_ask,
+        prompt: PasswordPrompt | None = None,
     ) -> None:
         self.env: Mapping[str, str] = os.environ if env is None else env
         self.stdin = stdin
-        self.ask = ask
+        self.prompt: PasswordPrompt | None = prompt
 
     def __repr__(self) -> str:
         # Not the environment: it may hold GLASSDOME_MASTER_PASSWORD itself.
@@ -82,7 +115,7 @@ class MasterPasswordSource:
         return self.origin() == "prompt"
 
     def _can_prompt(self) -> bool:
-        if _truthy(self.env.get(ENV_NO_INPUT)):
+        if env_flag(self.env, ENV_NO_INPUT):
             return False
         stream = self.stdin if self.stdin is not None else sys.stdin
         try:
@@ -90,8 +123,13 @@ class MasterPasswordSource:
         except (ValueError, OSError):  # closed or detached stdin
             return False
 
+    def _asker(self) -> PasswordPrompt:
+        return self.prompt if self.prompt is not None else GetpassPrompt()
+
     def get(self, *, new: bool, purpose: str = "the glassdome secret store") -> Sensitive:
         """Return the master password; *new* asks twice and enforces the minimum length."""
+        from glassdome.primitives.crypto import check_new_password
+
         file_name = self.env.get(ENV_PASSWORD_FILE)
         if file_name:
             password = Sensitive(read_password_file(Path(file_name), ENV_PASSWORD_FILE))
@@ -104,35 +142,35 @@ class MasterPasswordSource:
                 "the secret store needs its master password and there is no terminal to ask "
                 f"on: set {ENV_PASSWORD_FILE} to a file holding it (best), or "
                 f"{ENV_PASSWORD}, or run in a terminal"
-                + (f" without {ENV_NO_INPUT}=1" if _truthy(self.env.get(ENV_NO_INPUT)) else "")
+                + (f" without {ENV_NO_INPUT}=1" if env_flag(self.env, ENV_NO_INPUT) else "")
             )
-        if new and len(password.get_secret_value()) < MIN_PASSWORD_LENGTH:
-            raise WeakMasterPassword(
-                f"the new store's master password (from {self.origin()}) is shorter than "
-                f"{MIN_PASSWORD_LENGTH} characters; choose a longer one"
-            )
+        if new:
+            check_new_password(password, origin=self.origin())
         return password
 
     def _prompt(self, purpose: str) -> Sensitive:
-        return Sensitive(self.ask(f"Master password for {purpose}"))
+        return Sensitive(self._asker().ask_secret(f"Master password for {purpose}"))
 
     def _prompt_new(self, purpose: str) -> Sensitive:
+        from glassdome.primitives.crypto import MIN_PASSWORD_LENGTH, check_new_password
+
+        prompt = self._asker()
         for _ in range(_PROMPT_ATTEMPTS):
-            first = self.ask(f"New master password for {purpose}")
-            if len(first) < MIN_PASSWORD_LENGTH:
-                _say(f"The master password must be at least {MIN_PASSWORD_LENGTH} characters.")
+            first = Sensitive(prompt.ask_secret(f"New master password for {purpose}"))
+            try:
+                check_new_password(first)
+            except WeakMasterPassword:
+                prompt.say(
+                    f"The master password must be at least {MIN_PASSWORD_LENGTH} characters."
+                )
                 continue
-            if self.ask("Repeat the master password") != first:
-                _say("The two entries differ; try again.")
+            if prompt.ask_secret("Repeat the master password") != first.get_secret_value():
+                prompt.say("The two entries differ; try again.")
                 continue
-            return Sensitive(first)
+            return first
         raise WeakMasterPassword(
             f"no usable new master password after {_PROMPT_ATTEMPTS} attempts; nothing was stored"
         )
-
-
-def _say(message: str) -> None:
-    print(message, file=sys.stderr)
 
 
 def read_password_file(path: Path, label: str) -> str:

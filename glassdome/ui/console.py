@@ -12,18 +12,20 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, TextIO
 
+from glassdome.primitives.flags import env_flag
+
 if TYPE_CHECKING:
     from rich.console import Console
 
 __all__ = ["Terminal"]
 
 
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
-
-
 class Terminal:
-    """Where a command reads and writes. Data goes to stdout; talk goes to stderr."""
+    """Where a command reads and writes. Data goes to stdout; talk goes to stderr.
+
+    It is a `glassdome.primitives.master.PasswordPrompt`: a command hands it to the
+    store, so the master password is asked for on this terminal.
+    """
 
     def __init__(
         self,
@@ -49,7 +51,7 @@ class Terminal:
     @property
     def interactive(self) -> bool:
         """Whether we may ask questions: stdin is a terminal and GLASSDOME_NO_INPUT is unset."""
-        return self._isatty(self.stdin) and not _truthy(self.env.get("GLASSDOME_NO_INPUT"))
+        return self._isatty(self.stdin) and not env_flag(self.env, "GLASSDOME_NO_INPUT")
 
     @property
     def stdout_is_terminal(self) -> bool:

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from pytest_mock import MockerFixture
 
-from glassdome.backends import encrypted_file
+from glassdome.backends import encrypted_file, file_generations, file_layout
 from glassdome.backends.base import BackendContext
 from glassdome.backends.encrypted_file import (
     BACKUP_FILE,
@@ -79,7 +79,7 @@ def open_store(
 
 def forget_generations() -> None:
     """Forget the generations this process has seen, as a new process would have."""
-    encrypted_file._seen_generations.clear()
+    file_generations._seen_generations.clear()
 
 
 def file_backend(manager: SecretsManager) -> EncryptedFileBackend:
@@ -168,6 +168,21 @@ class Tty(io.StringIO):
         return True
 
 
+class Typed:
+    """A `PasswordPrompt` that types *answers* in turn and records every prompt."""
+
+    def __init__(self, *answers: str) -> None:
+        self.answers = list(answers)
+        self.prompts: list[str] = []
+
+    def ask_secret(self, prompt: str) -> str:
+        self.prompts.append(prompt)
+        return self.answers.pop(0)
+
+    def say(self, message: str) -> None:
+        raise AssertionError(f"nothing to say when unlocking: {message!r}")
+
+
 # -- persistence and the no-store state -----------------------------------
 
 
@@ -233,9 +248,8 @@ def test_wrong_password_raises_and_changes_nothing_on_disk(
 def test_typed_password_gets_three_tries(home: Path) -> None:
     """At a terminal a wrong password is asked again, up to three times."""
     make_store(home)
-    answers = iter([WRONG, "also not it", PASSWORD])
     notices: list[str] = []
-    source = MasterPasswordSource(env={}, stdin=Tty(), ask=lambda prompt: next(answers))
+    source = MasterPasswordSource(env={}, stdin=Tty(), prompt=Typed(WRONG, "also not it", PASSWORD))
     manager = SecretsManager(
         home=home, backend="file", env=env_for(None), password=source, notice=notices.append
     )
@@ -247,20 +261,15 @@ def test_typed_password_gets_three_tries(home: Path) -> None:
 def test_three_wrong_typed_passwords_raise_and_change_nothing(home: Path) -> None:
     make_store(home)
     before = snapshot(home)
-    prompts: list[str] = []
-
-    def ask(prompt: str) -> str:
-        prompts.append(prompt)
-        return WRONG
-
-    source = MasterPasswordSource(env={}, stdin=Tty(), ask=ask)
+    typed = Typed(WRONG, WRONG, WRONG)
+    source = MasterPasswordSource(env={}, stdin=Tty(), prompt=typed)
     manager = SecretsManager(
         home=home, backend="file", env=env_for(None), password=source, notice=lambda _: None
     )
     with pytest.raises(WrongMasterPassword) as info:
         manager.set_secret("new_name", "new-value")
     assert_error_reveals_nothing(info.value)
-    assert len(prompts) == 3
+    assert len(typed.prompts) == 3
     assert snapshot(home) == before
 
 
@@ -831,7 +840,7 @@ def test_oversized_store_or_key_file_is_refused_before_reading(
 
 def test_oversized_backup_is_refused_by_passwd(home: Path) -> None:
     make_store(home)
-    _sparse(home / BACKUP_FILE, encrypted_file.MAX_STORE_BYTES + 1)
+    _sparse(home / BACKUP_FILE, file_layout.MAX_STORE_BYTES + 1)
     backend = file_backend(open_store(home))
     with pytest.raises(StoreCorrupted, match=re.escape(str(home / BACKUP_FILE))):
         backend.change_master_password(Sensitive(PASSWORD), Sensitive(NEW_PASSWORD))
@@ -840,14 +849,14 @@ def test_oversized_backup_is_refused_by_passwd(home: Path) -> None:
 def test_a_store_at_the_limit_is_read(home: Path, mocker: MockerFixture) -> None:
     make_store(home)
     size = (home / STORE_FILE).stat().st_size
-    mocker.patch.object(encrypted_file, "MAX_STORE_BYTES", size)
+    mocker.patch.object(file_layout, "MAX_STORE_BYTES", size)
     assert open_store(home).get_secret(CANARY_NAME) == CANARY
 
 
 def test_a_write_that_would_exceed_the_limit_is_refused(home: Path, mocker: MockerFixture) -> None:
     make_store(home)
     before = snapshot(home)
-    mocker.patch.object(encrypted_file, "MAX_STORE_BYTES", (home / STORE_FILE).stat().st_size)
+    mocker.patch.object(file_layout, "MAX_STORE_BYTES", (home / STORE_FILE).stat().st_size)
     with pytest.raises(SecretStoreError, match="above the limit"):
         open_store(home).set_secret("big", "x" * 4096)
     assert snapshot(home) == before
@@ -857,4 +866,4 @@ def test_store_limit_holds_a_thousand_values_of_the_maximum_size() -> None:
     from glassdome.primitives.names import MAX_VALUE_BYTES
 
     per_value = (MAX_VALUE_BYTES + 100) * 4 // 3 + 100  # JSON, then base64 in the token
-    assert 1000 * per_value < encrypted_file.MAX_STORE_BYTES
+    assert 1000 * per_value < file_layout.MAX_STORE_BYTES

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from glassdome.backends.base import Availability
-from glassdome.core import secrets as secrets_module
+from glassdome.core import selection
 from glassdome.core.secrets import MARKER_FILE, SecretsManager
 
 
@@ -42,7 +42,7 @@ def test_racing_first_writers_agree_on_one_backend(
 ) -> None:
     home = tmp_path / "home"
     fakes = {"keyring": FakeBackend("keyring"), "file": FakeBackend("file")}
-    monkeypatch.setattr(secrets_module, "_builtin", lambda name: lambda context: fakes[name])
+    monkeypatch.setattr(selection, "_builtin", lambda name: lambda context: fakes[name])
     managers = []
     for index in range(8):
         manager = SecretsManager(home, "auto", env={})

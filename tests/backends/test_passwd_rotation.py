@@ -90,8 +90,10 @@ def test_a_crash_after_the_store_is_rewritten_rolls_forward_to_the_new_password(
 ) -> None:
     make_store(home)
     manager = open_store(home)
-    backend = file_backend(manager)
-    mocker.patch.object(backend, "_install_pending_key", side_effect=KeyboardInterrupt)
+    file_backend(manager)  # selected (and checked to be the file store) before the crash
+    mocker.patch(
+        "glassdome.backends.file_passwd.install_pending_key", side_effect=KeyboardInterrupt
+    )
     with pytest.raises(KeyboardInterrupt):
         manager.change_master_password(PASSWORD, NEW_PASSWORD)
     # The store is under the new key and master_key.enc still holds the old one: the next
@@ -108,7 +110,7 @@ def test_a_crash_before_the_store_is_rewritten_keeps_the_old_password(
     make_store(home)
     manager = open_store(home)
     mocker.patch(
-        "glassdome.backends.encrypted_file.atomic_write",
+        "glassdome.backends.file_passwd.atomic_write",
         side_effect=[None, KeyboardInterrupt],  # the pending key is written, then "power off"
     )
     with pytest.raises(KeyboardInterrupt):

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import keyring.core
 import pytest
 
+from glassdome.commands.secrets import change_password
 from glassdome.core.secrets import MARKER_FILE, SecretsManager
-from glassdome.errors import BackendUnavailable
+from glassdome.errors import BackendUnavailable, SecretStoreError
+from glassdome.ui.console import Terminal
 from tests.secret_service import KEYRING_BACKEND, secret_service
 
 NO_KEYRING = "keyring.backends.fail.Keyring"
@@ -95,3 +98,37 @@ def test_kdf_settings_concern_the_file_store_only(
     with pytest.raises(BackendUnavailable, match=r"^GLASSDOME_KDF_MEMORY_KIB/"):
         SecretsManager(backend="file").set_secret("lab_token", "x" * 12)
     assert not (home / "master_key.enc").exists()
+
+
+def test_a_bad_kdf_setting_stops_no_keyring_chosen_by_auto(
+    home: Path, password_env: str, keyring_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Auto asks the file backend whether it holds secrets; that alone reads no KDF setting."""
+    monkeypatch.setenv("GLASSDOME_KDF_MEMORY_KIB", "10")
+    store = SecretsManager()
+    store.set_secret("lab_token", "kept-in-the-keyring")
+    assert store.backend_name == "keyring"
+    assert SecretsManager().get_secret("lab_token") == "kept-in-the-keyring"
+
+
+def test_a_lock_file_alone_is_no_file_store(
+    home: Path, password_env: str, keyring_env: dict[str, str]
+) -> None:
+    """Only a store or key file means secrets live in the file backend; its lock does not."""
+    home.mkdir(mode=0o700)
+    (home / "secrets.lock").touch(mode=0o600)  # as a write that failed under the lock leaves it
+    assert SecretsManager().backend_name == "keyring"
+    (home / "master_key.enc").touch(mode=0o600)
+    assert SecretsManager().backend_name == "file"
+
+
+def test_passwd_on_a_backend_without_a_master_password_is_refused_before_asking(
+    home: Path, keyring_env: dict[str, str]
+) -> None:
+    """No password source is set: asking for one would fail differently (no terminal)."""
+    manager = SecretsManager(backend="keyring")
+    term = Terminal(stdin=io.StringIO(), stdout=io.StringIO(), stderr=io.StringIO(), env={})
+    with pytest.raises(SecretStoreError, match="keyring backend has no glassdome master password"):
+        change_password(term, manager=manager)
+    with pytest.raises(SecretStoreError, match="protected by its own login"):
+        manager.change_master_password("old password", "new password")

@@ -179,3 +179,67 @@ def test_secrets_never_appear_in_repr_or_validation_errors(
         Settings()
     assert CANARY not in str(caught.value)
     assert CANARY not in repr(caught.value)
+
+
+def test_constructor_secrets_never_open_the_store(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store source skips what a higher source provided (pydantic-settings' current_state)."""
+    get_secrets_manager().set_secret("proxmox_password", "stored")
+    monkeypatch.delenv("GLASSDOME_MASTER_PASSWORD")
+    from glassdome.core.config import SECRET_FIELDS
+    from glassdome.core.secrets import reset_secrets_manager
+
+    reset_secrets_manager()
+    given = {field: f"init-{field}" for field in SECRET_FIELDS}
+    assert _value(Settings(**given), "proxmox_password") == "init-proxmox_password"
+    with pytest.raises(MasterPasswordUnavailable):
+        Settings()  # the same store, asked this time
+
+
+def test_a_numbered_instance_follows_the_settings_precedence(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Environment > store > .env for every PROXMOX_NN_* value and its token, as for Settings."""
+    (workdir / ".env").write_text(
+        "PROXMOX_05_HOST=from-dotenv\nPROXMOX_05_PORT=8443\nPROXMOX_TOKEN_VALUE_05=dotenv-token\n"
+        "PROXMOX_06_VERIFY_SSL=off\nPROXMOX_TOKEN_VALUE_06=dotenv-token-06\n"
+    )
+    monkeypatch.setenv("PROXMOX_05_HOST", "from-env")
+    get_secrets_manager().set_many(
+        {"proxmox_token_value_05": "store-token", "proxmox_token_value_06": "store-token-06"}
+    )
+    monkeypatch.setenv("PROXMOX_TOKEN_VALUE_06", "env-token-06")
+    fifth = Settings().proxmox_instance("05")
+    assert (fifth.suffix, fifth.host, fifth.port) == ("05", "from-env", 8443)
+    assert fifth.verify_ssl is True
+    assert fifth.token_value is not None
+    assert fifth.token_value.get_secret_value() == "store-token"  # the store beats .env
+    sixth = Settings().proxmox_instance("06")
+    assert sixth.verify_ssl is False  # read like PROXMOX_VERIFY_SSL: off, 0, false, no
+    assert sixth.token_value is not None
+    assert sixth.token_value.get_secret_value() == "env-token-06"  # the environment beats both
+    assert "store-token" not in repr(fifth) + repr(sixth)
+
+
+def test_a_numbered_instance_refuses_a_value_it_cannot_read_without_showing_it(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PROXMOX_07_PORT", CANARY)
+    with pytest.raises(ValidationError) as caught:
+        Settings().proxmox_instance("07")
+    assert CANARY not in str(caught.value)
+
+
+def test_get_settings_is_the_typed_process_wide_settings(workdir: Path) -> None:
+    from glassdome.core.config import get_settings, settings
+
+    get_secrets_manager().set_secret("proxmox_password", "from-store")
+    settings.reload()
+    typed = get_settings()
+    assert isinstance(typed, Settings)
+    assert typed is get_settings()
+    assert _value(typed, "proxmox_password") == "from-store"
+    assert settings.proxmox_password is typed.proxmox_password
+    settings.reload()
+    assert get_settings() is not typed

@@ -7,10 +7,12 @@ from pathlib import Path
 import pytest
 from pytest_mock import MockerFixture
 
-from glassdome.backends.encrypted_file import KEY_FILE, EncryptedFileBackend, _kdf_from_env
+from glassdome.backends.encrypted_file import KEY_FILE, EncryptedFileBackend
+from glassdome.backends.file_layout import kdf_from_env
 from glassdome.errors import BackendUnavailable, StoreCorrupted
 from glassdome.primitives import crypto
 from glassdome.primitives.master import MasterPasswordSource
+from glassdome.primitives.sensitive import Sensitive
 from tests.conftest import PASSWORD
 
 GIB_KIB = 1024 * 1024
@@ -70,14 +72,30 @@ def test_a_store_whose_key_file_asks_for_2_gib_fails_without_deriving(
 )
 def test_new_store_kdf_from_the_environment_respects_the_ceiling(env: dict[str, str]) -> None:
     with pytest.raises(BackendUnavailable, match="above the ceiling"):
-        _kdf_from_env(env)
+        kdf_from_env(env)
 
 
 def test_new_store_kdf_from_the_environment_at_the_ceiling_is_accepted() -> None:
     env = {"GLASSDOME_KDF_MEMORY_KIB": str(GIB_KIB), "GLASSDOME_KDF_ITERATIONS": "10"}
-    assert _kdf_from_env(env) == crypto.KdfParams(GIB_KIB, 10, crypto.DEFAULT_KDF.lanes)
+    assert kdf_from_env(env) == crypto.KdfParams(GIB_KIB, 10, crypto.DEFAULT_KDF.lanes)
 
 
 def test_deeply_nested_key_file_is_corrupted_not_a_recursion_error() -> None:
     with pytest.raises(StoreCorrupted):
         crypto.parse_key_file(b"[" * 200_000, "master_key.enc")
+
+
+def test_a_bad_kdf_setting_concerns_only_a_new_key_file(home: Path) -> None:
+    """GLASSDOME_KDF_* chooses a new key file's KDF: an existing store keeps working."""
+    env = {"GLASSDOME_MASTER_PASSWORD": PASSWORD}
+    EncryptedFileBackend(home, MasterPasswordSource(env=env), kdf=crypto.KDF_FLOOR).set("a", "1")
+    bad = {**env, "GLASSDOME_KDF_MEMORY_KIB": "10"}
+    store = EncryptedFileBackend(home, MasterPasswordSource(env=bad), kdf_env=bad)
+    store.set("b", "2")
+    assert (store.get("a"), store.get("b")) == ("1", "2")
+    with pytest.raises(BackendUnavailable, match=r"^GLASSDOME_KDF_MEMORY_KIB/"):
+        store.change_master_password(Sensitive(PASSWORD), Sensitive("a new passphrase"))
+    other = home.parent / "other-home"
+    with pytest.raises(BackendUnavailable, match="below the floor"):
+        EncryptedFileBackend(other, MasterPasswordSource(env=bad), kdf_env=bad).set("c", "3")
+    assert not (other / KEY_FILE).exists()

@@ -17,8 +17,8 @@ TYPED = "typed at the prompt"
 NEW_PROMPT = "New master password for the glassdome secret store"
 REPEAT_PROMPT = "Repeat the master password"
 EXISTING_PROMPT = "Master password for the glassdome secret store"
-TOO_SHORT = "The master password must be at least 8 characters.\n"
-DIFFERENT = "The two entries differ; try again.\n"
+TOO_SHORT = "The master password must be at least 8 characters."
+DIFFERENT = "The two entries differ; try again."
 
 
 class Tty(io.StringIO):
@@ -29,16 +29,20 @@ class Tty(io.StringIO):
 
 
 class Script:
-    """An `ask` callable that returns scripted answers and records every prompt."""
+    """A `PasswordPrompt` that returns scripted answers and records every prompt and line said."""
 
     def __init__(self, *answers: str) -> None:
         self.answers = list(answers)
         self.prompts: list[str] = []
+        self.said: list[str] = []
 
-    def __call__(self, prompt: str) -> str:
+    def ask_secret(self, prompt: str) -> str:
         self.prompts.append(prompt)
         assert self.answers, f"asked once too often: {prompt!r}"
         return self.answers.pop(0)
+
+    def say(self, message: str) -> None:
+        self.said.append(message)
 
 
 def source(
@@ -47,7 +51,7 @@ def source(
     return MasterPasswordSource(
         env={} if env is None else env,
         stdin=Tty() if tty else io.StringIO(),
-        ask=ask or Script(),
+        prompt=ask or Script(),
     )
 
 
@@ -58,14 +62,16 @@ def test_new_password_is_asked_twice(capsys: pytest.CaptureFixture[str]) -> None
     ask = Script(TYPED, TYPED)
     assert source(ask=ask).get(new=True).get_secret_value() == TYPED
     assert ask.prompts == [NEW_PROMPT, REPEAT_PROMPT]
-    assert capsys.readouterr().err == ""
+    assert ask.said == []
+    assert capsys.readouterr() == ("", "")
 
 
 def test_mismatched_repeat_asks_again(capsys: pytest.CaptureFixture[str]) -> None:
     ask = Script("first attempt", "first attempX", TYPED, TYPED)
     assert source(ask=ask).get(new=True).get_secret_value() == TYPED
     assert ask.prompts == [NEW_PROMPT, REPEAT_PROMPT, NEW_PROMPT, REPEAT_PROMPT]
-    assert capsys.readouterr().err == DIFFERENT
+    assert ask.said == [DIFFERENT]
+    assert capsys.readouterr() == ("", "")  # said through the prompt, nowhere else
 
 
 def test_short_new_password_asks_again_without_a_repeat(
@@ -74,7 +80,8 @@ def test_short_new_password_asks_again_without_a_repeat(
     ask = Script("7-chars", TYPED, TYPED)
     assert source(ask=ask).get(new=True).get_secret_value() == TYPED
     assert ask.prompts == [NEW_PROMPT, NEW_PROMPT, REPEAT_PROMPT]
-    assert capsys.readouterr().err == TOO_SHORT
+    assert ask.said == [TOO_SHORT]
+    assert capsys.readouterr() == ("", "")
 
 
 def test_three_failed_attempts_raise_and_show_no_entry(capsys: pytest.CaptureFixture[str]) -> None:
@@ -83,7 +90,8 @@ def test_three_failed_attempts_raise_and_show_no_entry(capsys: pytest.CaptureFix
         source(ask=ask).get(new=True)
     assert ask.prompts == [NEW_PROMPT, REPEAT_PROMPT, NEW_PROMPT, NEW_PROMPT, REPEAT_PROMPT]
     assert ask.answers == []
-    assert capsys.readouterr().err == DIFFERENT + TOO_SHORT + DIFFERENT
+    assert ask.said == [DIFFERENT, TOO_SHORT, DIFFERENT]
+    assert capsys.readouterr() == ("", "")
     for entry in ("first attempt", "short", "third attempt"):
         assert entry not in str(info.value)
 
@@ -137,7 +145,7 @@ def test_no_source_and_no_terminal_raises_naming_both_variables() -> None:
 def test_a_closed_stdin_counts_as_no_terminal() -> None:
     stdin = io.StringIO()
     stdin.close()
-    password = MasterPasswordSource(env={}, stdin=stdin, ask=Script())
+    password = MasterPasswordSource(env={}, stdin=stdin, prompt=Script())
     assert password.origin() == "none"
     with pytest.raises(MasterPasswordUnavailable):
         password.get(new=False)
