@@ -15,7 +15,8 @@ from glassdome.errors import GlassdomeError
 from glassdome.ui.console import Terminal
 
 if TYPE_CHECKING:
-    from glassdome.backends.base import Availability
+    from glassdome.backends.base import Availability, SecretBackend
+    from glassdome.core.selection import StoreDescription
 
 __all__ = ["Check", "diagnose", "doctor"]
 
@@ -66,6 +67,19 @@ def _plaintext_check(path: Path, label: str) -> Check | None:
     return Check(label, "attention", f"plaintext secrets in {path}: {', '.join(found)}; {hint}")
 
 
+def _local_store(manager: SecretsManager) -> SecretBackend | None:
+    """The encrypted file store in the home, if secrets were ever stored there."""
+    from glassdome.backends.base import SupportsLocalFiles
+
+    try:
+        found = manager.build("file")
+    except GlassdomeError:
+        return None
+    if isinstance(found, SupportsLocalFiles) and found.holds_secrets():
+        return found
+    return None
+
+
 def diagnose(manager: SecretsManager, env_file: Path) -> list[Check]:
     """Run every check; reads no secret value and needs no password.
 
@@ -74,7 +88,6 @@ def diagnose(manager: SecretsManager, env_file: Path) -> list[Check]:
     """
     from glassdome.backends.base import (
         MARKER_FILE,
-        SecretBackend,
         SupportsHealthChecks,
         SupportsLocalFiles,
     )
@@ -84,14 +97,21 @@ def diagnose(manager: SecretsManager, env_file: Path) -> list[Check]:
     probes: Mapping[str, Availability] = {}
     backend: SecretBackend | None = None
     health: list[Check] = []
+    described: StoreDescription | None = None
     try:
         described = manager.describe()
     except GlassdomeError as exc:
         checks.append(Check("backend", "attention", str(exc)))
     else:
         backend = manager.backend
-        if isinstance(backend, SupportsHealthChecks):
-            health = [Check(*finding) for finding in backend.health_checks()]
+    if not isinstance(backend, SupportsLocalFiles):
+        # A file store left in the home (from before a switch to the keyring or a server,
+        # or beside a backend that cannot be used) still holds encrypted secrets: its
+        # files are judged all the same.
+        backend = _local_store(manager) or backend
+    if isinstance(backend, SupportsHealthChecks):
+        health = [Check(*finding) for finding in backend.health_checks()]
+    if described is not None:
         judged = {check.name.lower() for check in health}
         probes = described.probes
         checks.append(Check("backend", "ok", f"{described.backend}: {described.reason}"))

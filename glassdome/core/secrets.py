@@ -139,15 +139,23 @@ class SecretsManager:
             self._backend, self._description = self._choose()
         return self._backend
 
-    def probe(self, name: str) -> Availability:
-        """Build backend *name* here and report its availability (it stores nothing)."""
+    def build(self, name: str) -> SecretBackend | None:
+        """Backend *name* built for this home and environment, not selected; None if unknown.
+
+        Building reads and writes nothing; what the caller asks of it may.
+        """
         from glassdome.backends.registry import find_backend
 
         factory = find_backend(name)
-        if factory is None:
-            return Availability(False, f"no backend named {name!r}")
+        return None if factory is None else factory(self._context())
+
+    def probe(self, name: str) -> Availability:
+        """Build backend *name* here and report its availability (it stores nothing)."""
         try:
-            return factory(self._context()).availability()
+            backend = self.build(name)
+            if backend is None:
+                return Availability(False, f"no backend named {name!r}")
+            return backend.availability()
         except SecretStoreError as exc:
             return Availability(False, str(exc))
 

@@ -208,3 +208,27 @@ def test_a_restored_backup_is_accepted_by_a_new_process(home: Path) -> None:
         timeout=60,
     )
     assert done.stdout == "None\n"  # the first generation, before "second" was set
+
+
+def test_doctor_judges_a_file_store_left_in_the_home_when_another_backend_is_chosen(
+    home: Path, work: Path
+) -> None:
+    cli = Cli(home=home, cwd=work)
+    cli.set("something", "value")
+    (home / STORE_FILE).chmod(0o666)
+    # The keyring is asked for (usable here or not): the encrypted file left in the home
+    # still holds secrets, so its files are judged all the same.
+    result = cli(
+        "secrets",
+        "doctor",
+        "--json",
+        unset=("DBUS_SESSION_BUS_ADDRESS",),
+        GLASSDOME_SECRETS_BACKEND="keyring",
+    )
+    assert result.code == 1, str(result)
+    checks = {c["name"]: c for c in json.loads(result.out)["checks"]}
+    assert "keyring" in checks["backend"]["detail"]
+    store_check = checks[f"permissions {STORE_FILE}"]
+    assert store_check["status"] == "attention"
+    assert f"chmod go-w {home / STORE_FILE}" in store_check["detail"]
+    assert checks["KDF"]["status"] in {"ok", "attention"}
