@@ -219,6 +219,7 @@ def _count_run(playbook: Path, answers: Path, env: Mapping[str, str]) -> dict[st
     derivations and file writes (wrappers around the store's and .env's atomic_write)."""
     import glassdome.backends.encrypted_file as encrypted_file
     import glassdome.primitives.envfile as envfile
+    from glassdome.boundary import guarded
     from glassdome.commands.play import play
     from glassdome.core.secrets import get_secrets_manager, reset_secrets_manager
     from glassdome.ui.console import Terminal
@@ -252,7 +253,10 @@ def _count_run(playbook: Path, answers: Path, env: Mapping[str, str]) -> dict[st
             reset_secrets_manager()  # a new process: a new manager, a locked store
             out, err = io.StringIO(), io.StringIO()
             term = Terminal(stdin=io.StringIO(), stdout=out, stderr=err, env=os.environ)
-            code = play(term, playbook, answers=answers, no_input=True, as_json=True)
+            code = guarded(
+                lambda t, r: play(t, r, playbook, answers=answers, no_input=True, as_json=True),
+                term,
+            )
             if code != 0:
                 raise SystemExit(f"in-process run exited {code}:\n{err.getvalue()[-2000:]}")
             backend = get_secrets_manager().backend

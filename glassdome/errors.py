@@ -1,21 +1,27 @@
 """Every error glassdome raises on purpose.
 
 Each message says what happened and what to do next, and never contains a
-secret value: messages name secrets, they never quote them.
+secret value: messages name secrets, they never quote them. Each class carries
+the exit code a command ends with when it is raised (`exit_code`): 1 unless a
+class says otherwise, 2 for a usage error or an invalid playbook, 3 for inputs
+missing where nobody can be asked.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import ClassVar
 
 __all__ = [
     "BackendUnavailable",
     "GlassdomeError",
+    "InputsMissing",
     "InsecurePermissions",
     "InvalidSecretName",
     "InvalidSecretValue",
     "MasterPasswordUnavailable",
+    "PlaybookInvalid",
     "SecretConflict",
     "SecretStoreError",
     "StoreBusy",
@@ -29,6 +35,8 @@ __all__ = [
 
 class GlassdomeError(Exception):
     """Root of every error glassdome raises on purpose."""
+
+    exit_code: ClassVar[int] = 1
 
 
 class SecretStoreError(GlassdomeError):
@@ -85,6 +93,31 @@ class SecretConflict(SecretStoreError):
 
 class UsageError(GlassdomeError):
     """A command was called wrongly (exit code 2); the message says how to call it."""
+
+    exit_code: ClassVar[int] = 2
+
+
+class PlaybookInvalid(GlassdomeError):
+    """The playbook does not validate; nothing ran. Each problem is ``file:line:column: ...``."""
+
+    exit_code: ClassVar[int] = 2
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+class InputsMissing(GlassdomeError):
+    """Inputs are missing or invalid and there is no terminal to ask on (exit code 3)."""
+
+    exit_code: ClassVar[int] = 3
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(
+            "inputs missing or invalid (give them with --set NAME=VALUE, "
+            "GLASSDOME_INPUT_NAME or --answers FILE):\n" + "\n".join(f"  {p}" for p in problems)
+        )
 
 
 def debug_enabled(env: Mapping[str, str] | None = None) -> bool:

@@ -12,5 +12,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 if __name__ == "__main__":
     sys.exit(
-        pytest.main([str(ROOT / "tests" / "core"), str(ROOT / "tests" / "backends"), *sys.argv[1:]])
+        pytest.main(
+            [
+                *(str(ROOT / "tests" / part) for part in ("primitives", "backends", "core")),
+                *sys.argv[1:],
+            ]
+        )
     )

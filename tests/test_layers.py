@@ -29,7 +29,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("glassdome.steps",),
     ("glassdome.playbook",),
     ("glassdome.commands",),
-    ("glassdome.cli", "glassdome.__main__"),
+    ("glassdome.cli", "glassdome.__main__", "glassdome.boundary", "glassdome.parser"),
 )
 
 PACKAGE_ROOT = Path(glassdome.__file__).resolve().parent

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.table import Table
+
 from glassdome.core.migration import Action, plan_migration, run_migration, scrub_env
 from glassdome.core.secrets import SecretsManager, get_secrets_manager
 from glassdome.ui.console import Terminal
@@ -36,9 +38,10 @@ def migrate(
     confirm: bool = False,
     manager: SecretsManager | None = None,
 ) -> int:
-    """Plan, show, store in one batch, and optionally scrub ``.env``; 1 when a conflict remains."""
-    from rich.table import Table
+    """Plan, show, store in one batch, and optionally scrub ``.env``; 1 when a conflict remains.
 
+    With *confirm*, asks before storing (the caller says whether someone can be asked).
+    """
     manager = manager or get_secrets_manager()
     items, to_store = plan_migration(env_file, manager, overwrite=overwrite)
     if not items:

@@ -1,4 +1,4 @@
-"""`invoke setup.*`: the setup wizards, which are the playbooks under ``playbooks/setup/``."""
+"""`glassdome setup ...`, `invoke setup.*`: the wizards, the playbooks in ``playbooks/setup/``."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from typing import Any
 
 from glassdome.errors import UsageError
 from glassdome.ui.console import Terminal
+from glassdome.ui.redact import Redactor
 
-__all__ = ["WIZARDS", "run_all", "run_wizard", "wizard_path"]
+__all__ = ["TITLES", "WIZARDS", "run_all", "run_wizard", "wizard_path"]
 
 WIZARDS = ("proxmox", "esxi", "azure", "aws", "ai")
-_TITLES = {
+TITLES = {
     "proxmox": "Proxmox VE (API token)",
     "esxi": "VMware ESXi / vCenter",
     "azure": "Azure (service principal)",
@@ -32,14 +33,15 @@ def wizard_path(name: str) -> Path:
     raise UsageError(f"the {name} wizard's playbook is not installed (playbooks/setup/{name}.yml)")
 
 
-def run_wizard(term: Terminal, name: str, **options: Any) -> int:
+def run_wizard(term: Terminal, redactor: Redactor, name: str, **options: Any) -> int:
     """Run one wizard with `glassdome play` options."""
+    # The engine loads when a wizard runs, not when the CLI's parser reads WIZARDS.
     from glassdome.commands.play import play
 
-    return play(term, wizard_path(name), **options)
+    return play(term, redactor, wizard_path(name), **options)
 
 
-def run_all(term: Terminal, include: Sequence[str] = (), **options: Any) -> int:
+def run_all(term: Terminal, redactor: Redactor, include: Sequence[str] = (), **options: Any) -> int:
     """Run the chosen wizards in turn (asking which on a terminal); stop at the first failure."""
     chosen = [name.strip() for name in include if name.strip()]
     unknown = [name for name in chosen if name not in WIZARDS]
@@ -50,10 +52,15 @@ def run_all(term: Terminal, include: Sequence[str] = (), **options: Any) -> int:
             raise UsageError(
                 f"say which wizards to run with --include (any of: {', '.join(WIZARDS)})"
             )
-        chosen = [name for name in WIZARDS if term.confirm(f"Set up {_TITLES[name]}?")]
+        chosen = [name for name in WIZARDS if term.confirm(f"Set up {TITLES[name]}?")]
     for name in chosen:
-        term.say(f"[bold]== {_TITLES[name]} ==[/]")
-        code = run_wizard(term, name, **options)
+        term.say(f"[bold]== {TITLES[name]} ==[/]")
+        try:
+            code = run_wizard(term, redactor, name, **options)
+        except Exception:
+            # The error itself is the boundary's to print, after this.
+            term.say(f"The {name} wizard stopped; the remaining ones did not run.")
+            raise
         if code:
             term.say(f"The {name} wizard stopped (exit {code}); the remaining ones did not run.")
             return code

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from glassdome.errors import GlassdomeError, UsageError
+from glassdome.errors import InputsMissing, UsageError
 from glassdome.playbook.model import InputSpec
 from glassdome.playbook.template import TemplateFailed, evaluate, render
 from glassdome.steps.base import Question
@@ -30,17 +30,6 @@ ENV_PREFIX = "GLASSDOME_INPUT_"
 _HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
 _TRUE = {"true", "yes", "y", "on", "1"}
 _FALSE = {"false", "no", "n", "off", "0"}
-
-
-class InputsMissing(GlassdomeError):
-    """Inputs are missing or invalid and there is no terminal to ask on (exit code 3)."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__(
-            "inputs missing or invalid (give them with --set NAME=VALUE, "
-            f"{ENV_PREFIX}NAME or --answers FILE):\n" + "\n".join(f"  {p}" for p in problems)
-        )
 
 
 def _is_host(text: str) -> bool:

@@ -29,7 +29,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from glassdome.errors import GlassdomeError
+from glassdome.errors import PlaybookInvalid
 
 __all__ = [
     "MAX_BYTES",
@@ -45,14 +45,6 @@ __all__ = [
 MAX_BYTES = 1024 * 1024
 MAX_NODES = 100_000
 MAX_DEPTH = 100
-
-
-class PlaybookInvalid(GlassdomeError):
-    """The playbook does not validate; nothing ran. Each problem is ``file:line:column: ...``."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(problems))
 
 
 @cache

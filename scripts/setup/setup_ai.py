@@ -1,12 +1,11 @@
 #!/usr/bin/env python3
-"""Set up ai: the same as `invoke setup.ai` (options as for `glassdome play`)."""
+"""Set up ai: the same as `glassdome setup ai` and `invoke setup.ai`."""
 
 from __future__ import annotations
 
 import sys
 
 from glassdome.cli import main
-from glassdome.commands.setup import wizard_path
 
 if __name__ == "__main__":
-    sys.exit(main(["play", str(wizard_path("ai")), *sys.argv[1:]]))
+    sys.exit(main(["setup", "ai", *sys.argv[1:]]))

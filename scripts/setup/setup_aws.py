@@ -1,12 +1,11 @@
 #!/usr/bin/env python3
-"""Set up aws: the same as `invoke setup.aws` (options as for `glassdome play`)."""
+"""Set up aws: the same as `glassdome setup aws` and `invoke setup.aws`."""
 
 from __future__ import annotations
 
 import sys
 
 from glassdome.cli import main
-from glassdome.commands.setup import wizard_path
 
 if __name__ == "__main__":
-    sys.exit(main(["play", str(wizard_path("aws")), *sys.argv[1:]]))
+    sys.exit(main(["setup", "aws", *sys.argv[1:]]))

@@ -322,7 +322,7 @@ TASK_OPTIONS = {
     "get": {"--name"},
     "list": {"--json"},
     "delete": {"--name", "--yes"},
-    "migrate": {"--env-file", "--dry-run", "--scrub", "--overwrite"},
+    "migrate": {"--env-file", "--dry-run", "--scrub", "--overwrite", "--confirm"},
     "doctor": {"--env-file", "--json"},
 }
 

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from glassdome.backends.encrypted_file import KEY_FILE, LOCK_FILE, STORE_FILE
-from glassdome.cli import guarded
+from glassdome.boundary import guarded
 from tests.cli.runner import Cli, Result, one_error_line
-from tests.conftest import in_ci
+from tests.conftest import REPO, in_ci
 
 # Root ignores file modes; without these capabilities it is held to the owner's bits.
 NO_DAC_OVERRIDE = [
@@ -139,6 +139,31 @@ def test_read_only_home_is_one_line(cli: Cli) -> None:
         cli.home.chmod(0o700)
 
 
+TASK_SCRUB = ("secrets.migrate", "--scrub")
+
+
+def test_read_only_work_folder_ends_the_scrub_in_one_line(cli: Cli, work: Path) -> None:
+    """The .env's folder cannot be written: one line naming the file, from the CLI and invoke."""
+    (work / ".env").write_text("PROXMOX_PASSWORD=plain-value-1\n", encoding="utf-8")
+    work.chmod(0o500)
+    try:
+        _require_permission_checks(cli, work / "probe", "w")
+        for argv in (
+            _glassdome("secrets", "migrate", "--scrub"),
+            [*NO_DAC_OVERRIDE, sys.executable, "-m", "invoke", "-r", str(REPO), *TASK_SCRUB],
+        ):
+            result = cli.run(argv)
+            assert result.code == 1, str(result)
+            assert "Traceback" not in result.err, str(result)
+            shown = [line for line in result.err_lines if line.startswith("glassdome: error:")]
+            assert shown == [result.err_lines[-1]], str(result)
+            assert str(work / ".env.lock") in shown[0], str(result)
+            assert "Permission denied (EACCES)" in shown[0], str(result)
+    finally:
+        work.chmod(0o700)
+    assert (work / ".env").read_text(encoding="utf-8") == "PROXMOX_PASSWORD=plain-value-1\n"
+
+
 def test_deeply_nested_store_header_is_one_line(cli: Cli) -> None:
     cli.set("x", "value")
     (cli.home / STORE_FILE).write_bytes(b"[" * 200_000 + b"\n")
@@ -166,7 +191,7 @@ def _raise(error: BaseException) -> int:
 def test_guarded_renders_os_and_recursion_errors_as_one_line(
     error: BaseException, shown: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert guarded(lambda: _raise(error)) == 1
+    assert guarded(lambda term, redactor: _raise(error)) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1, err
     assert "Traceback" not in err, err
@@ -178,5 +203,7 @@ def test_guarded_shows_the_traceback_with_debug(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("GLASSDOME_DEBUG", "1")
-    assert guarded(lambda: _raise(OSError(errno.EIO, "Input/output error", "/x"))) == 1
+    assert (
+        guarded(lambda term, redactor: _raise(OSError(errno.EIO, "Input/output error", "/x"))) == 1
+    )
     assert "Traceback" in capsys.readouterr().err
