@@ -225,6 +225,24 @@ def test_every_package_of_glassdome_has_exactly_one_layer():
     assert sorted(set(listed) - present) == [], "LAYERS names packages that do not exist"
 
 
+def test_docs_architecture_shows_the_same_layers():
+    """docs/ARCHITECTURE.md's layers block is LAYERS, highest first."""
+    text = (PACKAGE_ROOT.parent / "docs" / "ARCHITECTURE.md").read_text("utf-8")
+    block = text.split("```layers\n", 1)[1].split("```", 1)[0]
+    documented = []
+    for line in block.splitlines():
+        names = line.split("   ", 1)[0]  # the packages, then three spaces and what it holds
+        documented.append(
+            tuple(
+                sorted(
+                    "glassdome" if name == "glassdome" else f"glassdome.{name}"
+                    for name in (part.strip() for part in names.split(","))
+                )
+            )
+        )
+    assert documented == [tuple(sorted(layer)) for layer in reversed(LAYERS)]
+
+
 def test_no_module_imports_a_package_of_a_higher_layer():
     """Lower layers never import upper ones, not inside functions nor for type checking."""
     found = upward(imports(PACKAGE_ROOT), LAYERS)

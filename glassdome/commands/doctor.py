@@ -86,17 +86,10 @@ def diagnose(manager: SecretsManager, env_file: Path) -> list[Check]:
     The store's own files and health come from the backend that holds the secrets,
     through the Protocols in `glassdome.backends.base`; doctor knows no file names.
     """
-    from glassdome.backends.base import (
-        MARKER_FILE,
-        SupportsHealthChecks,
-        SupportsLocalFiles,
-    )
-    from glassdome.primitives.permissions import path_problem
+    from glassdome.backends.base import SupportsHealthChecks, SupportsLocalFiles
 
     checks: list[Check] = []
-    probes: Mapping[str, Availability] = {}
     backend: SecretBackend | None = None
-    health: list[Check] = []
     described: StoreDescription | None = None
     try:
         described = manager.describe()
@@ -109,44 +102,67 @@ def diagnose(manager: SecretsManager, env_file: Path) -> list[Check]:
         # or beside a backend that cannot be used) still holds encrypted secrets: its
         # files are judged all the same.
         backend = _local_store(manager) or backend
-    if isinstance(backend, SupportsHealthChecks):
-        health = [Check(*finding) for finding in backend.health_checks()]
+    health: list[Check] = (
+        [Check(*finding) for finding in backend.health_checks()]
+        if isinstance(backend, SupportsHealthChecks)
+        else []
+    )
+    probes: Mapping[str, Availability] = {}
     if described is not None:
-        judged = {check.name.lower() for check in health}
         probes = described.probes
-        checks.append(Check("backend", "ok", f"{described.backend}: {described.reason}"))
-        for key, value in described.details.items():
-            if key.lower() not in judged:  # a fact a health check judges is shown once, judged
-                checks.append(Check(key, "info", value))
+        checks += _backend_checks(described, health)
     state = probes.get("keyring") or manager.probe("keyring")
     checks.append(Check("OS keyring", "ok" if state.available else "info", state.reason))
+    files: list[Path] = backend.store_files() if isinstance(backend, SupportsLocalFiles) else []
+    checks += _home_checks(manager.home, files, health)
+    return checks + _env_checks(env_file)
 
-    home = manager.home
-    if home.exists():
-        # What makes glassdome refuse the store (StrictModes) first, then what is merely
-        # looser than the modes glassdome creates (0700 and 0600).
-        refused = path_problem(home, folder=True)
-        if refused:
-            checks.append(Check(f"permissions {home.name}", "attention", refused))
-        else:
-            checks.append(_mode_check(home, 0o700) or Check("home", "ok", str(home)))
-        files: list[Path] = backend.store_files() if isinstance(backend, SupportsLocalFiles) else []
-        for path in [*files, home / MARKER_FILE]:
-            refused = path_problem(path, folder=False)
-            found = (
-                Check(f"permissions {path.name}", "attention", refused)
-                if refused
-                else _mode_check(path, 0o600)
-            )
-            if found:
-                checks.append(found)
-        checks.extend(health)
+
+def _backend_checks(described: StoreDescription, health: list[Check]) -> list[Check]:
+    """The backend chosen and its facts; a fact a health check judges is shown once, judged."""
+    judged = {check.name.lower() for check in health}
+    checks = [Check("backend", "ok", f"{described.backend}: {described.reason}")]
+    for key, value in described.details.items():
+        if key.lower() not in judged:
+            checks.append(Check(key, "info", value))
+    return checks
+
+
+def _home_checks(home: Path, files: list[Path], health: list[Check]) -> list[Check]:
+    """The store folder and its files, then the backend's health checks.
+
+    What makes glassdome refuse them (StrictModes) comes first, then what is merely
+    looser than the modes glassdome creates (0700 and 0600).
+    """
+    from glassdome.backends.base import MARKER_FILE
+    from glassdome.primitives.permissions import path_problem
+
+    if not home.exists():
+        return [Check("home", "info", f"{home} does not exist yet (no file store)")]
+    checks: list[Check] = []
+    refused = path_problem(home, folder=True)
+    if refused:
+        checks.append(Check(f"permissions {home.name}", "attention", refused))
     else:
-        checks.append(Check("home", "info", f"{home} does not exist yet (no file store)"))
+        checks.append(_mode_check(home, 0o700) or Check("home", "ok", str(home)))
+    for path in [*files, home / MARKER_FILE]:
+        refused = path_problem(path, folder=False)
+        found = (
+            Check(f"permissions {path.name}", "attention", refused)
+            if refused
+            else _mode_check(path, 0o600)
+        )
+        if found:
+            checks.append(found)
+    return checks + health
 
+
+def _env_checks(env_file: Path) -> list[Check]:
+    """Plaintext secrets in ``.env`` and its backup, and temp files a killed edit left."""
     from glassdome.primitives.atomic import stale_temps
     from glassdome.primitives.envfile import backup_path
 
+    checks: list[Check] = []
     for path, label in ((env_file, ".env"), (backup_path(env_file), ".env.bak")):
         found = _plaintext_check(path, label)
         if found:

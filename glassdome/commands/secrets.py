@@ -191,6 +191,37 @@ def _resolve_command(term: Terminal, program: str) -> str | None:
     return str(Path(found).absolute()) if found is not None else None
 
 
+def _child_variables(
+    manager: SecretsManager, only: Sequence[str], explicit: dict[str, str]
+) -> dict[str, str]:
+    """Variable -> secret name for the child; a variable that loads code is refused.
+
+    *only* (or every secret no ``--env`` maps) by its ``UPPER_CASE`` name, then the
+    ``--env`` mappings.
+    """
+    mapped = set(explicit.values())
+    if only:
+        implicit = [normalize_name(n) for n in only]
+    else:
+        implicit = [n for n in manager.list_secrets() if n not in mapped]
+    variables: dict[str, str] = {}
+    for name in implicit:
+        variable = env_name(name)
+        if is_denied(variable):
+            raise GlassdomeError(
+                f"secret {name!r} would set {variable}, which changes how programs load or "
+                f"run code; nothing was run (hand it over under another name: --env OTHER={name})"
+            )
+        variables[variable] = name
+    for variable, name in explicit.items():
+        if variables.get(variable, name) != name:
+            raise UsageError(
+                f"{variable} would be set by two secrets ({variables[variable]!r} and {name!r})"
+            )
+        variables[variable] = name
+    return variables
+
+
 def exec_with_secrets(
     term: Terminal,
     command: Sequence[str],
@@ -218,26 +249,7 @@ def exec_with_secrets(
                 "a secret never sets it"
             )
     manager = manager or get_secrets_manager(prompt=term)
-    mapped = set(explicit.values())
-    if only:
-        implicit = [normalize_name(n) for n in only]
-    else:
-        implicit = [n for n in manager.list_secrets() if n not in mapped]
-    variables: dict[str, str] = {}
-    for name in implicit:
-        variable = env_name(name)
-        if is_denied(variable):
-            raise GlassdomeError(
-                f"secret {name!r} would set {variable}, which changes how programs load or "
-                f"run code; nothing was run (hand it over under another name: --env OTHER={name})"
-            )
-        variables[variable] = name
-    for variable, name in explicit.items():
-        if variables.get(variable, name) != name:
-            raise UsageError(
-                f"{variable} would be set by two secrets ({variables[variable]!r} and {name!r})"
-            )
-        variables[variable] = name
+    variables = _child_variables(manager, only, explicit)
     # Resolved before any secret is in sight: a PATH from the store cannot pick the program.
     from rich.markup import escape
 

@@ -54,7 +54,23 @@ _INSTANCE_TOKEN = re.compile(r"proxmox_token_value_(\d{2})", re.IGNORECASE)
 _INSTANCE_KEY = re.compile(r"PROXMOX_(\d{2})_([A-Z_]+)", re.IGNORECASE)
 
 
-class Settings(BaseSettings):
+class _StoreSettings(BaseSettings):
+    """Settings read from the constructor, the environment, the store and ``.env``."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Constructor > environment > secret store > ``$GLASSDOME_ENV_FILE`` > defaults."""
+        return sources(settings_cls, init_settings, env_settings)
+
+
+class Settings(_StoreSettings):
     """glassdome's configuration: the seed's secrets as `SecretStr`, plus the setup settings."""
 
     model_config = SettingsConfigDict(
@@ -114,18 +130,6 @@ class Settings(BaseSettings):
     mail_ca_file: str | None = None
     mail_tls_fingerprint: str | None = None
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """Constructor > environment > secret store > ``$GLASSDOME_ENV_FILE`` > defaults."""
-        return sources(settings_cls, init_settings, env_settings)
-
     def proxmox_instances(self) -> list[str]:
         """Every Proxmox instance suffix found in the store, environment and ``.env``.
 
@@ -166,7 +170,7 @@ class Settings(BaseSettings):
         return ProxmoxInstance(suffix=suffix, **numbered.model_dump())
 
 
-class _InstanceSettings(BaseSettings):
+class _InstanceSettings(_StoreSettings):
     """A numbered Proxmox instance's settings; `_instance_settings` sets the number."""
 
     model_config = SettingsConfigDict(
@@ -182,18 +186,6 @@ class _InstanceSettings(BaseSettings):
     verify_ssl: bool = True
     ca_file: str | None = None
     tls_fingerprint: str | None = None
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """The same sources, in the same order, as `Settings`."""
-        return sources(settings_cls, init_settings, env_settings)
 
 
 @cache

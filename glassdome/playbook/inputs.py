@@ -50,46 +50,64 @@ def convert(spec: InputSpec, raw: Any) -> Any:
     if raw is None or (isinstance(raw, str) and raw == "" and kind != "str"):
         raise ValueError("a value is required")
     if kind in ("int", "port"):
-        if isinstance(raw, bool) or not re.fullmatch(r"[+-]?\d+", str(raw).strip()):
-            raise ValueError("must be a whole number")
-        value: Any = int(str(raw).strip())
-        if kind == "port" and not 1 <= value <= 65535:
-            raise ValueError("must be a port number from 1 to 65535")
+        value: Any = _number(kind, raw)
     elif kind == "bool":
-        text = str(raw).strip().lower()
-        if isinstance(raw, bool):
-            value = raw
-        elif text in _TRUE | _FALSE:
-            value = text in _TRUE
-        else:
-            raise ValueError("must be yes or no (true/false)")
+        value = _boolean(raw)
     else:
-        if not isinstance(raw, str | int | float) or isinstance(raw, bool):
-            raise ValueError("must be text")
-        value = str(raw)
-        if kind == "choice" and value not in (spec.choices or []):
-            raise ValueError(f"must be one of: {', '.join(spec.choices or [])}")
-        if kind == "secret" and not value:
-            raise ValueError("a value is required")
-        if kind == "host" and not _is_host(value):
-            raise ValueError("must be a host name or IP address (no scheme or port)")
-        if kind == "url":
-            parts = urlsplit(value)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise ValueError("must be an http:// or https:// URL with a host")
-        if kind == "path":
-            value = str(Path(value).expanduser())
-    rules = spec.validate_
-    if rules is not None:
-        if rules.regex is not None and not re.fullmatch(rules.regex, str(value)):
-            raise ValueError(f"must match {rules.regex}")
-        size = value if kind in ("int", "port") else len(str(value))
-        unit = "" if kind in ("int", "port") else " characters"
-        if rules.min is not None and size < rules.min:
-            raise ValueError(f"must be at least {rules.min}{unit}")
-        if rules.max is not None and size > rules.max:
-            raise ValueError(f"must be at most {rules.max}{unit}")
+        value = _text(spec, raw)
+    _check_rules(spec, value)
     return value
+
+
+def _number(kind: str, raw: Any) -> int:
+    if isinstance(raw, bool) or not re.fullmatch(r"[+-]?\d+", str(raw).strip()):
+        raise ValueError("must be a whole number")
+    value = int(str(raw).strip())
+    if kind == "port" and not 1 <= value <= 65535:
+        raise ValueError("must be a port number from 1 to 65535")
+    return value
+
+
+def _boolean(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text not in _TRUE | _FALSE:
+        raise ValueError("must be yes or no (true/false)")
+    return text in _TRUE
+
+
+def _text(spec: InputSpec, raw: Any) -> str:
+    kind = spec.type
+    if not isinstance(raw, str | int | float) or isinstance(raw, bool):
+        raise ValueError("must be text")  # noqa: TRY004 - callers catch ValueError for any bad value
+    value = str(raw)
+    if kind == "choice" and value not in (spec.choices or []):
+        raise ValueError(f"must be one of: {', '.join(spec.choices or [])}")
+    if kind == "secret" and not value:
+        raise ValueError("a value is required")
+    if kind == "host" and not _is_host(value):
+        raise ValueError("must be a host name or IP address (no scheme or port)")
+    if kind == "url":
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http:// or https:// URL with a host")
+    return str(Path(value).expanduser()) if kind == "path" else value
+
+
+def _check_rules(spec: InputSpec, value: Any) -> None:
+    rules = spec.validate_
+    if rules is None:
+        return
+    if rules.regex is not None and not re.fullmatch(rules.regex, str(value)):
+        raise ValueError(f"must match {rules.regex}")
+    numeric = spec.type in ("int", "port")
+    size = value if numeric else len(str(value))
+    unit = "" if numeric else " characters"
+    if rules.min is not None and size < rules.min:
+        raise ValueError(f"must be at least {rules.min}{unit}")
+    if rules.max is not None and size > rules.max:
+        raise ValueError(f"must be at most {rules.max}{unit}")
 
 
 @dataclass

@@ -200,17 +200,7 @@ def load_playbook(path: Path) -> LoadedPlaybook:
     if not isinstance(data, Mapping):
         where = source.positions.at(())
         raise PlaybookInvalid([f"{where}: a playbook is a mapping with name and steps"])
-    problems: list[str] = []
-    for section, key in (("inputs", "name"), ("steps", "id")):
-        seen: dict[str, int] = {}
-        for index, item in enumerate(data.get(section) or []):
-            if isinstance(item, Mapping) and isinstance(item.get(key), str):
-                if item[key] in seen:
-                    problems.append(
-                        f"{source.positions.at((section, index, key))}: duplicate {section[:-1]} "
-                        f"{key} {item[key]!r} (first at {section}[{seen[item[key]]}])"
-                    )
-                seen.setdefault(item[key], index)
+    problems = list(_duplicates(data, source))
     if problems:
         raise PlaybookInvalid(problems)
     try:
@@ -221,20 +211,7 @@ def load_playbook(path: Path) -> LoadedPlaybook:
     known = step_types()
     types: dict[str, StepClass] = {}
     scope = _Scope(set(), set(), known, {}, _SettingNames())
-    for name, value in model.vars.items():
-        for loc, text in _strings(value, ("vars", name)):
-            if template.is_template(text):
-                problems += _check_template(text, scope, source, loc, expression=False)
-        scope.vars.add(name)
-    for index, spec in enumerate(model.inputs):
-        for field in ("default", "when"):
-            value = getattr(spec, field)
-            for loc, text in _strings(value, ("inputs", index, field)):
-                if field == "when" or template.is_template(text):
-                    problems += _check_template(
-                        text, scope, source, loc, expression=field == "when"
-                    )
-        scope.inputs.add(spec.name)
+    problems += _check_vars_and_inputs(model, scope, source)
     for index, step in enumerate(model.steps):
         problems += _check_step(step, index, known, types, scope, source)
         if step.uses in known:
@@ -242,6 +219,36 @@ def load_playbook(path: Path) -> LoadedPlaybook:
     if problems:
         raise PlaybookInvalid(problems)
     return LoadedPlaybook(path, model, types)
+
+
+def _duplicates(data: Mapping[str, Any], source: YamlFile) -> Iterator[str]:
+    """A second input with a name, or step with an id, already used."""
+    for section, key in (("inputs", "name"), ("steps", "id")):
+        seen: dict[str, int] = {}
+        for index, item in enumerate(data.get(section) or []):
+            if isinstance(item, Mapping) and isinstance(item.get(key), str):
+                if item[key] in seen:
+                    yield (
+                        f"{source.positions.at((section, index, key))}: duplicate {section[:-1]} "
+                        f"{key} {item[key]!r} (first at {section}[{seen[item[key]]}])"
+                    )
+                seen.setdefault(item[key], index)
+
+
+def _check_vars_and_inputs(model: Playbook, scope: _Scope, source: YamlFile) -> Iterator[str]:
+    """Check the templates of vars and inputs, adding each name to *scope* once checked."""
+    for name, value in model.vars.items():
+        for loc, text in _strings(value, ("vars", name)):
+            if template.is_template(text):
+                yield from _check_template(text, scope, source, loc, expression=False)
+        scope.vars.add(name)
+    for index, spec in enumerate(model.inputs):
+        for field in ("default", "when"):
+            value = getattr(spec, field)
+            for loc, text in _strings(value, ("inputs", index, field)):
+                if field == "when" or template.is_template(text):
+                    yield from _check_template(text, scope, source, loc, expression=field == "when")
+        scope.inputs.add(spec.name)
 
 
 def _check_step(
