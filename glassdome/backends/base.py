@@ -3,7 +3,8 @@
 `SecretBackend` is what every backend does. A backend with more to offer says so
 by also matching a small optional Protocol: `SupportsMasterPassword` (a password
 glassdome can change), `SupportsLocalFiles` (files in the store folder) and
-`SupportsHealthChecks` (findings for ``glassdome secrets doctor``). The facade and
+`SupportsHealthChecks` (findings for ``glassdome secrets doctor``) and
+`SupportsMetadata` (a `SecretMeta` record beside each secret). The facade and
 the commands ask through these Protocols, never by a backend's class.
 """
 
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Literal, NamedTuple, Protocol, runtime_checkab
 if TYPE_CHECKING:
     from glassdome.primitives.crypto import KdfParams
     from glassdome.primitives.master import MasterPasswordSource
+    from glassdome.primitives.meta import SecretMeta
     from glassdome.primitives.sensitive import SecretText
 
 __all__ = [
@@ -28,6 +30,7 @@ __all__ = [
     "SupportsHealthChecks",
     "SupportsLocalFiles",
     "SupportsMasterPassword",
+    "SupportsMetadata",
     "seconds_setting",
 ]
 
@@ -91,6 +94,29 @@ class SupportsMasterPassword(Protocol):
         """Protect the store with *new* instead of *old*; return one line saying what happened.
 
         *kdf* chooses the key derivation for *new* (the backend's default when None).
+        """
+        ...
+
+
+@runtime_checkable
+class SupportsMetadata(Protocol):
+    """A backend that keeps a metadata record (`SecretMeta`, never a value) beside each secret.
+
+    Deleting a secret deletes its record; reading a value never reads a record.
+    """
+
+    def get_meta(self, name: str) -> SecretMeta | None:
+        """The record stored for *name*, or None (no secret, or stored without one)."""
+        ...
+
+    def all_meta(self) -> dict[str, SecretMeta]:
+        """The record of every stored secret that has one."""
+        ...
+
+    def set_with_meta(self, items: Mapping[str, str], meta: Mapping[str, SecretMeta]) -> None:
+        """Store *items* (may be empty) and the records *meta*, in one write where it can.
+
+        *meta* names secrets already stored or stored by this same call.
         """
         ...
 

@@ -18,6 +18,7 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from glassdome.backends import file_recovery as recovery
 from glassdome.backends.base import Availability, BackendContext, Finding
@@ -32,13 +33,20 @@ from glassdome.backends.file_layout import (
     StoreFiles,
     check_store_size,
     kdf_from_env,
+    meta_from,
 )
 from glassdome.backends.file_passwd import rotate_data_key
-from glassdome.errors import GlassdomeError, SecretStoreError, StoreCorrupted, WrongMasterPassword
+from glassdome.errors import SecretStoreError, StoreCorrupted, WrongMasterPassword
 from glassdome.primitives import crypto
 from glassdome.primitives.atomic import atomic_write, ensure_private_dir, remove_stale_temps
 from glassdome.primitives.master import MasterPasswordSource
 from glassdome.primitives.sensitive import SecretText
+
+if TYPE_CHECKING:
+    from glassdome.primitives.meta import SecretMeta
+
+_Records = dict[str, Mapping[str, Any]]  # metadata records by name, as stored
+_Change = Callable[[dict[str, str], _Records], bool]  # edits a copy; True if it changed it
 
 __all__ = [
     "BACKUP_FILE",
@@ -138,30 +146,7 @@ class EncryptedFileBackend:
 
     def health_checks(self) -> list[Finding]:
         """The key file's KDF against the current default, and stores set aside."""
-        found: list[Finding] = []
-        if self.key_path.exists():
-            try:
-                kdf = self._files.current_key_file().kdf
-            except GlassdomeError as exc:
-                found.append(Finding("KDF", "attention", str(exc)))
-            else:
-                if kdf.below(crypto.DEFAULT_KDF):
-                    found.append(
-                        Finding(
-                            "KDF",
-                            "attention",
-                            f"{kdf.describe()} is below the current default "
-                            f"({crypto.DEFAULT_KDF.describe()}); `glassdome secrets passwd` "
-                            "re-wraps the key with the default",
-                        )
-                    )
-                else:
-                    found.append(Finding("KDF", "ok", kdf.describe()))
-        moved = recovery.orphans(self._files)
-        if moved:
-            detail = f"kept after a lost master key: {', '.join(moved)}"
-            found.append(Finding("orphaned stores", "info", detail))
-        return found
+        return recovery.health_findings(self._files)
 
     # -- reading -------------------------------------------------------------
 
@@ -247,13 +232,14 @@ class EncryptedFileBackend:
         remove_stale_temps(self.key_path)
         recovery.finish_pending_passwd(self._files)
 
-    def _mutate(self, change: Callable[[dict[str, str]], bool]) -> bool:
+    def _mutate(self, change: _Change) -> bool:
         """Apply *change* to a fresh copy of the document under the lock; write if it changed."""
         with self._mutex:
             # Everything that may ask for a password happens before the lock is taken, so
             # no other writer waits on someone typing: setting an orphan aside, unlocking,
             # and choosing the password of a new store (and its KDF, checked first).
-            if not change(dict(self._current().secrets)):
+            current = self._current()
+            if not change(dict(current.secrets), dict(current.meta)):
                 return False
             new_password = None
             if not self.key_path.exists():
@@ -262,19 +248,17 @@ class EncryptedFileBackend:
             with self._files.locked():
                 return self._write_locked(change, new_password)
 
-    def _write_locked(
-        self, change: Callable[[dict[str, str]], bool], new_password: SecretText | None
-    ) -> bool:
+    def _write_locked(self, change: _Change, new_password: SecretText | None) -> bool:
         self._tidy_locked()
         doc = self._current()
-        secrets = dict(doc.secrets)
-        if not change(secrets):
+        secrets, meta = dict(doc.secrets), dict(doc.meta)
+        if not change(secrets, meta):
             return False
         if self.key_path.exists():
             key = self._unlocked(self._files.current_key_file().key_id)
         else:
             key = self._create_key(new_password or self._password.get(new=True))
-        new_doc = crypto.Document(doc.generation + 1, secrets)
+        new_doc = crypto.Document(doc.generation + 1, secrets, meta)
         raw = crypto.encrypt_document(key, new_doc)
         check_store_size(self.store_path, raw)
         atomic_write(self.store_path, raw, backup=self.backup_path)
@@ -303,17 +287,39 @@ class EncryptedFileBackend:
 
     def set_many(self, items: Mapping[str, str]) -> None:
         """Store several values in one write."""
+        self.set_with_meta(items, {})
 
-        def change(secrets: dict[str, str]) -> bool:
-            changed = any(secrets.get(k) != v for k, v in items.items())
+    def set_with_meta(self, items: Mapping[str, str], meta: Mapping[str, SecretMeta]) -> None:
+        """Store values and metadata records in one write (none if nothing changes)."""
+        records = {name: record.as_record() for name, record in meta.items()}
+
+        def change(secrets: dict[str, str], stored: _Records) -> bool:
+            changed = any(secrets.get(k) != v for k, v in items.items()) or any(
+                stored.get(k) != v for k, v in records.items()
+            )
             secrets.update(items)
+            stored.update({k: v for k, v in records.items() if k in secrets})
             return changed
 
         self._mutate(change)
 
+    def get_meta(self, name: str) -> SecretMeta | None:
+        """The metadata record of *name*, or None."""
+        record = self._current().meta.get(name)
+        return None if record is None else meta_from(record, self.store_path)
+
+    def all_meta(self) -> dict[str, SecretMeta]:
+        """Every metadata record, by name."""
+        return {n: meta_from(r, self.store_path) for n, r in self._current().meta.items()}
+
     def delete(self, name: str) -> bool:
-        """Remove a name; returns whether it existed."""
-        return self._mutate(lambda secrets: secrets.pop(name, None) is not None)
+        """Remove a name and its metadata; returns whether it existed."""
+
+        def change(secrets: dict[str, str], stored: _Records) -> bool:
+            stored.pop(name, None)
+            return secrets.pop(name, None) is not None
+
+        return self._mutate(change)
 
     def names(self) -> list[str]:
         """Every stored name, sorted."""

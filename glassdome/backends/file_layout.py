@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from glassdome.backends.base import MARKER_FILE
 from glassdome.errors import BackendUnavailable, SecretStoreError, StoreBusy, StoreCorrupted
@@ -22,6 +22,8 @@ from glassdome.primitives.permissions import check_private
 
 if TYPE_CHECKING:
     from filelock import FileLock
+
+    from glassdome.primitives.meta import SecretMeta
 
 __all__ = [
     "BACKUP_FILE",
@@ -34,6 +36,7 @@ __all__ = [
     "StoreFiles",
     "check_store_size",
     "kdf_from_env",
+    "meta_from",
     "read_capped",
 ]
 
@@ -190,3 +193,13 @@ class StoreFiles:
             yield
         finally:
             lock.release()
+
+
+def meta_from(record: Mapping[str, Any], path: Path) -> SecretMeta:
+    """A metadata record read from the store at *path*; a malformed one is `StoreCorrupted`."""
+    from glassdome.primitives.meta import SecretMeta  # metadata is never read by `get`
+
+    try:
+        return SecretMeta.from_record(record)
+    except ValueError as exc:
+        raise StoreCorrupted(f"{path}: a metadata record is damaged ({exc})") from None

@@ -52,7 +52,7 @@ def rotate_data_key(
         )
     key_file, new_key = crypto.new_key_file(new, params)
     doc = doc or crypto.Document(0, {})
-    new_doc = crypto.Document(doc.generation + 1, dict(doc.secrets))
+    new_doc = crypto.Document(doc.generation + 1, dict(doc.secrets), dict(doc.meta))
     raw = crypto.encrypt_document(new_key, new_doc)
     check_store_size(files.store, raw)
     atomic_write(files.pending_key, key_file.to_bytes())  # 1

@@ -14,13 +14,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from glassdome.backends.base import Finding
 from glassdome.backends.file_layout import BACKUP_FILE, STORE_FILE, StoreFiles
-from glassdome.errors import StoreCorrupted
+from glassdome.errors import GlassdomeError, StoreCorrupted
 from glassdome.primitives import crypto
 from glassdome.primitives.atomic import fsync_dir, remove_stale_temps
 
 __all__ = [
     "finish_pending_passwd",
+    "health_findings",
     "install_pending_key",
     "orphan_notice",
     "orphans",
@@ -93,3 +95,32 @@ def install_pending_key(files: StoreFiles) -> None:
     """Make the pending key file the key file (passwd's last step)."""
     files.pending_key.replace(files.key)
     fsync_dir(files.home)
+
+
+def health_findings(files: StoreFiles) -> list[Finding]:
+    """For ``doctor``: the key file's KDF against the current default, and stores set aside."""
+    found: list[Finding] = []
+    if files.key.exists():
+        try:
+            kdf = files.current_key_file().kdf
+        except GlassdomeError as exc:
+            found.append(Finding("KDF", "attention", str(exc)))
+        else:
+            if kdf.below(crypto.DEFAULT_KDF):
+                found.append(
+                    Finding(
+                        "KDF",
+                        "attention",
+                        f"{kdf.describe()} is below the current default "
+                        f"({crypto.DEFAULT_KDF.describe()}); `glassdome secrets passwd` "
+                        "re-wraps the key with the default",
+                    )
+                )
+            else:
+                found.append(Finding("KDF", "ok", kdf.describe()))
+    moved = orphans(files)
+    if moved:
+        found.append(
+            Finding("orphaned stores", "info", f"kept after a lost master key: {', '.join(moved)}")
+        )
+    return found

@@ -35,6 +35,7 @@ from glassdome.backends.base import (
     BackendContext,
     SecretBackend,
     SupportsMasterPassword,
+    SupportsMetadata,
 )
 from glassdome.core.selection import ENV_BACKEND, StoreDescription, choose, remember_backend
 from glassdome.errors import SecretStoreError
@@ -44,6 +45,7 @@ from glassdome.primitives.sensitive import SecretText, Sensitive, reveal
 
 if TYPE_CHECKING:
     from glassdome.primitives.crypto import KdfParams
+    from glassdome.primitives.meta import SecretMeta
 
 __all__ = [
     "ENV_BACKEND",
@@ -185,20 +187,83 @@ class SecretsManager:
         """Return the value stored under *name*, or None when there is none."""
         return self._select().get(normalize_name(name))
 
-    def set_secret(self, name: str, value: str | SecretText) -> None:
-        """Store *value* under *name*, replacing any previous value."""
-        key = normalize_name(name)
-        checked = check_value(key, reveal(value))
-        self._writable().set(key, checked)
+    def set_secret(
+        self,
+        name: str,
+        value: str | SecretText,
+        *,
+        meta: SecretMeta | None = None,
+        source: str = "api",
+    ) -> None:
+        """Store *value* under *name*, replacing any previous value.
 
-    def set_many(self, items: Mapping[str, str | SecretText]) -> None:
-        """Store several secrets with one unlock and one write; all are checked before any is."""
+        Where the backend keeps metadata, the secret's record is written with it: *meta*
+        (platform, identity, expiry) on top of what was known, *source* saying where the
+        value came from (``cli``, ``migrate``, ``playbook:<path>#<step>``, ...).
+        """
+        self.set_many({name: value}, meta={name: meta} if meta is not None else None, source=source)
+
+    def set_many(
+        self,
+        items: Mapping[str, str | SecretText],
+        *,
+        meta: Mapping[str, SecretMeta] | None = None,
+        source: str = "api",
+    ) -> None:
+        """Store several secrets with one unlock and one write; all are checked before any is.
+
+        *meta* and *source* as for `set_secret`, per name.
+        """
         checked: dict[str, str] = {}
         for name, value in items.items():
             key = normalize_name(name)
             checked[key] = check_value(key, reveal(value))
-        if checked:
-            self._writable().set_many(checked)
+        if not checked:
+            return
+        backend = self._writable()
+        if not isinstance(backend, SupportsMetadata):
+            backend.set_many(checked)
+            return
+        from glassdome.primitives.meta import stamp  # metadata is for writes, not `get`
+
+        given = {normalize_name(name): record for name, record in (meta or {}).items()}
+        records = {
+            key: stamp(
+                backend.get_meta(key),
+                given.get(key),
+                source=source,
+                value_changed=backend.get(key) != value,
+            )
+            for key, value in checked.items()
+        }
+        backend.set_with_meta(checked, records)
+
+    def get_meta(self, name: str) -> SecretMeta | None:
+        """The metadata record of *name* (never its value); None if the backend keeps none."""
+        backend = self._select()
+        if not isinstance(backend, SupportsMetadata):
+            return None
+        return backend.get_meta(normalize_name(name))
+
+    def list_meta(self) -> dict[str, SecretMeta | None]:
+        """Every stored name with its metadata record (None where there is none)."""
+        backend = self._select()
+        records = backend.all_meta() if isinstance(backend, SupportsMetadata) else {}
+        return {name: records.get(name) for name in sorted(backend.names())}
+
+    def update_meta(self, name: str, meta: SecretMeta) -> None:
+        """Set the fields *meta* sets on *name*'s record (e.g. ``verified``); value untouched.
+
+        Does nothing where the backend keeps no metadata or *name* is not stored.
+        """
+        backend = self._writable()
+        key = normalize_name(name)
+        if not isinstance(backend, SupportsMetadata) or key not in backend.names():
+            return
+        from glassdome.primitives.meta import SecretMeta
+
+        old = backend.get_meta(key) or SecretMeta()
+        backend.set_with_meta({}, {key: old.merged(meta)})
 
     def delete_secret(self, name: str) -> bool:
         """Delete *name*; return whether it existed."""

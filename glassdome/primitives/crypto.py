@@ -13,7 +13,10 @@ import base64
 import binascii
 import json
 import os
+import re
 import threading
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -40,6 +43,7 @@ __all__ = [
 
 KEY_FORMAT = "glassdome-master-key"
 DOC_FORMAT = "glassdome-secrets"
+_TOKEN = re.compile(rb"[A-Za-z0-9_-]+={0,2}")  # a Fernet token: URL-safe base64
 FORMAT_VERSION = 1
 MIN_PASSWORD_LENGTH = 8
 _SALT_BYTES = 16
@@ -146,10 +150,14 @@ class UnlockedKey(NamedTuple):
 
 
 class Document(NamedTuple):
-    """The decrypted secrets document: a generation counter and the name/value map."""
+    """The decrypted secrets document: generation, values and metadata records by name.
+
+    The records stay JSON objects here; `glassdome.primitives.meta` reads them.
+    """
 
     generation: int
     secrets: dict[str, str]
+    meta: Mapping[str, Mapping[str, Any]] = MappingProxyType({})
 
     def __repr__(self) -> str:
         return f"Document(generation={self.generation}, names={len(self.secrets)})"
@@ -257,7 +265,12 @@ def encrypt_document(key: UnlockedKey, document: Document) -> bytes:
     """Serialize and encrypt the whole document as one Fernet token behind a plain header."""
     header = {"format": DOC_FORMAT, "version": FORMAT_VERSION, "key_id": key.key_id}
     body = json.dumps(
-        {"key_id": key.key_id, "generation": document.generation, "secrets": document.secrets},
+        {
+            "key_id": key.key_id,
+            "generation": document.generation,
+            "secrets": document.secrets,
+            "meta": {name: dict(record) for name, record in document.meta.items()},
+        },
         separators=(",", ":"),
         sort_keys=True,
     ).encode("utf-8")
@@ -285,7 +298,11 @@ def decrypt_document(key: UnlockedKey, content: bytes, source: str) -> Document:
     """Decrypt and check a secrets document; any damage raises `StoreCorrupted`."""
     document_key_id(content, source)
     _, _, rest = content.partition(b"\n")
-    token = rest.rstrip(b"\n")
+    token = rest.removesuffix(b"\n")
+    # base64 decoding stops at padding and skips other bytes: anything but one token
+    # and its newline is damage, even where the token itself would still decrypt.
+    if not _TOKEN.fullmatch(token):
+        raise _corrupted(source, "authentication failed")
     try:
         body = key.fernet.decrypt(token)
     except InvalidToken:
@@ -294,13 +311,16 @@ def decrypt_document(key: UnlockedKey, content: bytes, source: str) -> Document:
         doc = json.loads(body)
         generation = int(doc["generation"])
         entries = doc["secrets"]
+        meta = doc.get("meta", {})  # absent in stores written before metadata existed
         ok = (
             doc["key_id"] == key.key_id
             and isinstance(entries, dict)
             and all(isinstance(k, str) and isinstance(v, str) for k, v in entries.items())
+            and isinstance(meta, dict)
+            and all(isinstance(k, str) and isinstance(v, dict) for k, v in meta.items())
         )
-    except (ValueError, KeyError, TypeError, RecursionError):
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         ok = False
     if not ok:
         raise _corrupted(source, "unexpected contents")
-    return Document(generation, dict(entries))
+    return Document(generation, dict(entries), meta)

@@ -6,9 +6,10 @@ import pytest
 
 from glassdome.core.secrets import SecretsManager
 from tests.backends.contract import BackendContract
+from tests.backends.meta_contract import MetadataContract
 
 
-class TestEncryptedFileContract(BackendContract):
+class TestEncryptedFileContract(BackendContract, MetadataContract):
     backend_name = "file"
 
     @pytest.fixture(autouse=True)
