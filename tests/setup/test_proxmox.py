@@ -21,7 +21,9 @@ import pytest
 
 from tests.cli.runner import Result, finish
 from tests.playbook.support import SETTINGS_VARIABLES, events, stored
-from tests.setup.peers.pve_server import PveServer, User, totp
+from tests.setup.peers.pve_auth import totp
+from tests.setup.peers.pve_server import PveServer
+from tests.setup.peers.pve_state import User
 from tests.setup.support import WizardCli, assert_no_leak, statuses, step_events, work_folder
 
 PASSWORD = 'Pve-pa55/w0rd+="q"\\x&y'
