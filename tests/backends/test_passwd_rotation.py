@@ -17,7 +17,7 @@ from pytest_mock import MockerFixture
 from glassdome.backends.encrypted_file import BACKUP_FILE, KEY_FILE, STORE_FILE
 from glassdome.errors import StoreCorrupted, WrongMasterPassword
 from glassdome.primitives import crypto
-from tests.backends.test_encrypted_file import (
+from tests.backends.file_store import (
     CANARY,
     CANARY_NAME,
     NEW_PASSWORD,

@@ -21,7 +21,7 @@ import pytest
 from glassdome.backends.encrypted_file import BACKUP_FILE, KEY_FILE, LOCK_FILE, STORE_FILE
 from glassdome.core.secrets import MARKER_FILE
 from glassdome.errors import InsecurePermissions, SecretStoreError, StoreCorrupted
-from tests.backends.test_encrypted_file import (
+from tests.backends.file_store import (
     CANARY,
     CANARY_NAME,
     assert_reveals_nothing,

@@ -1,145 +1,19 @@
-"""`glassdome secrets migrate`, scripts/migrate_secrets.py and the invoke tasks, end to end.
+"""`glassdome secrets migrate` end to end, over the .env cases of `tests.cli.env_cases`.
 
-The .env cases are data: each is a list of chunks, flagged when the chunk is a
-secret binding that ``--scrub`` must replace. What gets stored is compared with
-what python-dotenv itself reads from the same file.
+What gets stored is compared with what python-dotenv itself reads from the same
+file; ``--scrub`` keeps every other byte.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import stat
-import sys
 from pathlib import Path
 
 import pytest
-from dotenv import dotenv_values
 
-from tests.cli.runner import SCRIPT, SECRET_VARIABLE, Cli, finish, one_error_line
-
-Chunk = tuple[str, bool]  # text, and whether --scrub removes it (a secret binding)
-
-CASES: dict[str, list[Chunk]] = {
-    "plain": [
-        ("PROXMOX_HOST=pve.lab\n", False),
-        ("PROXMOX_PASSWORD=plain-Value_1\n", True),
-    ],
-    "single-quotes": [
-        ("ESXI_PASSWORD='single $HOME \\n \"dq\" # not a comment \\' \\\\'\n", True),
-    ],
-    "double-quotes-with-escapes": [
-        ('AZURE_CLIENT_SECRET="tab\\there\\nnew \\"quoted\\" back\\\\slash"\n', True),
-        ("AZURE_TENANT_ID=tenant\n", False),
-    ],
-    "export": [
-        ("export AWS_SECRET_ACCESS_KEY=exported/Key+1=\n", True),
-        ("export AWS_REGION=eu-west-1\n", False),
-    ],
-    "multi-line-double-quoted": [
-        ('OPENAI_API_KEY="-----BEGIN-----\nline two\n-----END-----"\n', True),
-        ("AFTER=kept\n", False),
-    ],
-    "inline-comments": [
-        ('ANTHROPIC_API_KEY="quoted value" # a comment\n', True),
-        ("MAIL_API=unquoted-value # another comment\n", True),
-        ("SECRET_KEY=hash#inside\n", True),
-        ("MAIL_HOST=mail.lab # comment kept\n", False),
-    ],
-    "spaces-around-equals": [
-        ("PROXMOX_PASSWORD = spaced value  \n", True),
-        ("  ESXI_PASSWORD   =   'quoted spaced'  \n", True),
-        ("ESXI_HOST = esxi.lab\n", False),
-    ],
-    "empty-value-and-key-without-equals": [
-        ("PROXMOX_PASSWORD=\n", False),
-        ("MAIL_API=''\n", False),
-        ("SECRET_KEY\n", False),
-        ("ESXI_PASSWORD=the-only-value\n", True),
-    ],
-    "comments-and-blank-lines": [
-        ("# leading comment\n", False),
-        ("\n", False),
-        ("   \n", False),
-        ("# PROXMOX_PASSWORD=commented-out\n", False),
-        ("PROXMOX_PASSWORD=real-one\n", True),
-        ("\n\n", False),
-        ("#trailing comment\n", False),
-    ],
-    "crlf": [
-        ("# windows\r\n", False),
-        ("PROXMOX_HOST=pve.lab\r\n", False),
-        ("PROXMOX_PASSWORD=crlf-value\r\n", True),
-        ("\r\n", False),
-        ('OPENAI_API_KEY="multi\r\nline"\r\n', True),
-        ("AFTER=kept\r\n", False),
-    ],
-    "no-trailing-newline": [
-        ("PROXMOX_HOST=pve.lab\n", False),
-        ("PROXMOX_PASSWORD=last-line", True),
-    ],
-    "duplicate-keys-last-wins": [
-        ("PROXMOX_PASSWORD=first-value\n", True),
-        ("PROXMOX_HOST=between\n", False),
-        ("PROXMOX_PASSWORD=second-value\n", True),
-    ],
-    "proxmox-instances-and-lookalikes": [
-        ("PROXMOX_TOKEN_VALUE=default-token\n", True),
-        ("PROXMOX_TOKEN_VALUE_02=token-two\n", True),
-        ("PROXMOX_TOKEN_VALUE_2=one-digit-is-no-instance\n", False),
-        ("PROXMOX_02_TOKEN_NAME=automation\n", False),
-        ("MY_SECRET_KEY=not-a-known-secret\n", False),
-        ("PROXMOX_PASSWORD_HINT=not-a-known-secret\n", False),
-    ],
-    "interpolation": [
-        ("PROXMOX_HOST=pve.lab\n", False),
-        ('SECRET_KEY="${PROXMOX_HOST}-suffix"\n', True),
-    ],
-    "utf-8": [("ESXI_PASSWORD=pässwörd-€-密码\n", True)],
-}
-
-# Every known secret at once, with the other kinds of line around them.
-FULL: list[Chunk] = [
-    ("# lab credentials\n", False),
-    ("PROXMOX_HOST=pve.lab\n", False),
-    ("PROXMOX_PASSWORD=pve-password\n", True),
-    ("PROXMOX_TOKEN_VALUE='pve-token'\n", True),
-    ('PROXMOX_TOKEN_VALUE_02="pve-token-02"\n', True),
-    ("\n", False),
-    ("ESXI_PASSWORD=esxi-password\n", True),
-    ("export AZURE_CLIENT_SECRET=azure-secret\n", True),
-    ("AWS_SECRET_ACCESS_KEY=aws/secret+key=\n", True),
-    ("OPENAI_API_KEY=sk-openai\n", True),
-    ("ANTHROPIC_API_KEY=sk-ant # inline\n", True),
-    ("MAIL_API=mail-api-key\n", True),
-    ("SECRET_KEY=django-secret\n", True),
-    ("MAIL_HOST=mail.lab", False),
-]
-
-
-def text_of(chunks: list[Chunk]) -> bytes:
-    return "".join(text for text, _ in chunks).encode("utf-8")
-
-
-def scrubbed_pattern(chunks: list[Chunk]) -> re.Pattern[bytes]:
-    """Every chunk kept byte for byte, each secret binding replaced by one comment line."""
-    parts = []
-    for text, secret in chunks:
-        if secret:
-            ending = "\r\n" if text.endswith("\r\n") else "\n" if text.endswith("\n") else ""
-            parts.append(rb"[ \t]*#[^\r\n]*" + re.escape(ending.encode()))
-        else:
-            parts.append(re.escape(text.encode("utf-8")))
-    return re.compile(b"".join(parts))
-
-
-def expected_secrets(env_file: Path) -> dict[str, str]:
-    """The known secrets python-dotenv reads from *env_file*, as `secrets exec` names them."""
-    return {
-        key.upper(): value
-        for key, value in dotenv_values(env_file).items()
-        if SECRET_VARIABLE.fullmatch(key.upper()) and value
-    }
+from tests.cli.env_cases import CASES, FULL, expected_secrets, scrubbed_pattern, text_of
+from tests.cli.runner import Cli, one_error_line
 
 
 def snapshot(home: Path) -> dict[str, tuple[bytes, int]]:
@@ -282,88 +156,3 @@ def test_doctor_flags_plaintext_in_env_then_in_env_bak_after_scrub(cli: Cli, wor
         assert variable in checks[".env.bak"]["detail"]
     assert checks["KDF"]["status"] == "attention"  # the fast test KDF is below the default
     assert "pve-password" not in after.out + after.err
-
-
-# -- scripts/migrate_secrets.py -----------------------------------------------------
-
-
-@pytest.mark.parametrize(("answer", "code"), [("n", 1), ("y", 0)])
-def test_migrate_script_asks_before_storing(
-    cli: Cli, work: Path, home: Path, answer: str, code: int
-):
-    chunks = CASES["plain"] + CASES["export"]
-    (work / ".env").write_bytes(text_of(chunks))
-    child = cli.spawn([sys.executable, str(SCRIPT)])
-    child.expect(r"Store 2 secrets\?")
-    child.sendline(answer)
-    exit_code, transcript = finish(child)
-    assert exit_code == code, transcript
-    if answer == "n":
-        assert "Nothing stored" in transcript
-        assert not (home / "secrets.encrypted").exists()
-    else:
-        assert cli.stored_variables() == expected_secrets(work / ".env")
-    assert (work / ".env").read_bytes() == text_of(chunks)
-
-
-def test_migrate_script_without_a_terminal_migrates_without_asking(cli: Cli, work: Path):
-    (work / ".env").write_bytes(text_of(CASES["plain"]))
-    result = cli.script("--scrub")
-    assert result.code == 0, str(result)
-    assert "?" not in result.err
-    assert cli.stored_variables() == {"PROXMOX_PASSWORD": "plain-Value_1"}
-    assert scrubbed_pattern(CASES["plain"]).fullmatch((work / ".env").read_bytes())
-
-
-# -- invoke secrets.* ---------------------------------------------------------------
-
-TASK_OPTIONS = {
-    "set": {"--name", "--value", "--from-file"},
-    "get": {"--name"},
-    "list": {"--json"},
-    "delete": {"--name", "--yes"},
-    "migrate": {"--env-file", "--dry-run", "--scrub", "--overwrite", "--confirm"},
-    "doctor": {"--env-file", "--json"},
-}
-
-
-@pytest.mark.parametrize("task", list(TASK_OPTIONS))
-def test_invoke_task_has_a_docstring_and_help_for_every_option(cli: Cli, task: str):
-    result = cli.invoke("--help", f"secrets.{task}")
-    assert result.code == 0, str(result)
-    docstring = result.out.split("Docstring:\n", 1)[1].split("\n\n", 1)[0].strip()
-    assert docstring
-    assert docstring != "none"
-    options = result.out.split("Options:\n", 1)[1]
-    seen = set()
-    for line in options.splitlines():
-        if not line.lstrip().startswith("-"):
-            continue
-        spec, _, help_text = line.strip().partition("  ")
-        assert help_text.strip(), f"no help for {spec!r}"
-        seen.update(re.findall(r"--[a-z-]+", spec))
-    assert seen == TASK_OPTIONS[task]
-
-
-def test_invoke_list_json(cli: Cli):
-    cli.set("listed", "value")
-    result = cli.invoke("secrets.list", "--json")
-    assert result.code == 0, str(result)
-    assert json.loads(result.out) == {"backend": "file", "secrets": ["listed"]}
-
-
-def test_invoke_migrate_with_env_file(cli: Cli, work: Path):
-    env_file = work / "elsewhere.env"
-    env_file.write_bytes(text_of(FULL))
-    result = cli.invoke("secrets.migrate", "--env-file", str(env_file))
-    assert result.code == 0, str(result)
-    assert cli.stored_variables() == expected_secrets(env_file)
-    assert env_file.read_bytes() == text_of(FULL)
-
-
-def test_invoke_get_of_a_missing_secret_exits_1(cli: Cli):
-    cli.set("present", "value")
-    result = cli.invoke("secrets.get", "missing")
-    assert result.code == 1
-    assert result.out == ""
-    assert "no secret named 'missing'" in one_error_line(result)
