@@ -320,7 +320,7 @@ def test_migrate_script_without_a_terminal_migrates_without_asking(cli: Cli, wor
 TASK_OPTIONS = {
     "set": {"--name", "--value", "--from-file"},
     "get": {"--name"},
-    "list": {"--json"},
+    "list": {"--json", "--long"},
     "delete": {"--name", "--yes"},
     "migrate": {"--env-file", "--dry-run", "--scrub", "--overwrite", "--confirm"},
     "doctor": {"--env-file", "--json"},
