@@ -113,7 +113,7 @@ def test(c: Context, k: str = "", lint_first: bool = True, args: str = "") -> No
 COMMANDS: dict[str, dict[str, tuple[str, ...]]] = {
     "secrets": {
         name: ("secrets", name)
-        for name in ("set", "get", "list", "delete", "migrate", "copy", "doctor")
+        for name in ("set", "get", "list", "show", "delete", "migrate", "copy", "doctor")
     },
     "playbook": {
         "run": ("play",),

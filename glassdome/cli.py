@@ -88,6 +88,12 @@ def _dispatch_secrets(args: argparse.Namespace, term: Terminal) -> int:
             dry_run=args.dry_run,
             overwrite=args.overwrite,
         )
+    if args.command == "show" or (args.command == "list" and args.long):
+        from glassdome.commands import meta
+
+        if args.command == "show":
+            return meta.show_secret(term, args.name, as_json=args.json)
+        return meta.list_long(term, as_json=args.json)
     if args.command == "doctor":
         from glassdome.commands.doctor import doctor
 

@@ -46,6 +46,11 @@ def _only(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
+def _flag(parser: argparse.ArgumentParser, *names: str, help: str) -> None:
+    """An on/off option (``store_true``)."""
+    parser.add_argument(*names, action="store_true", help=help)
+
+
 def _command(commands: Any, name: str, description: str, *, help: str) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = commands.add_parser(name, help=help, description=description)
     return parser
@@ -108,7 +113,17 @@ def _add_secrets_commands(groups: Any) -> None:
         "List the stored secret names (never values) and the backend holding them.",
         help="list stored secret names (never values)",
     )
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    _flag(p, "--json", help="machine-readable output")
+    _flag(p, "-l", "--long", help="add platform, identity and dates (with --json: the records)")
+
+    p = _command(
+        commands,
+        "show",
+        "Show where a secret came from, what it is for and when it expires; never its value.",
+        help="show a secret's metadata (never its value)",
+    )
+    p.add_argument("name", help=name_help)
+    _flag(p, "--json", help="machine-readable output")
 
     p = _command(
         commands,
@@ -126,20 +141,14 @@ def _add_secrets_commands(groups: Any) -> None:
         help="move the known secrets from .env into the store",
     )
     p.add_argument("--env-file", type=Path, default=None, metavar="PATH", help=env_file)
-    p.add_argument(
-        "--dry-run", action="store_true", help="show what would be stored, store nothing"
-    )
-    p.add_argument(
+    _flag(p, "--dry-run", help="show what would be stored, store nothing")
+    _flag(
+        p,
         "--scrub",
-        action="store_true",
         help="after storing and reading back, remove the secrets from .env (saved to .env.bak)",
     )
-    p.add_argument(
-        "--overwrite", action="store_true", help="replace stored values that differ from .env"
-    )
-    p.add_argument(
-        "--confirm", action="store_true", help="on a terminal, ask before storing anything"
-    )
+    _flag(p, "--overwrite", help="replace stored values that differ from .env")
+    _flag(p, "--confirm", help="on a terminal, ask before storing anything")
 
     p = _command(
         commands,
@@ -165,12 +174,8 @@ def _add_secrets_commands(groups: Any) -> None:
     p.add_argument(
         "--only", type=_only, default=[], metavar="A,B", help="only these secrets (comma-separated)"
     )
-    p.add_argument(
-        "--dry-run", action="store_true", help="show what would be copied; write nothing"
-    )
-    p.add_argument(
-        "--overwrite", action="store_true", help="replace target values that differ from the source"
-    )
+    _flag(p, "--dry-run", help="show what would be copied; write nothing")
+    _flag(p, "--overwrite", help="replace target values that differ from the source")
 
     p = _command(
         commands,

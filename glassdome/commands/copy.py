@@ -10,15 +10,19 @@ is ever deleted from the source. Values never reach the terminal.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from glassdome.core.secrets import SecretsManager
 from glassdome.errors import SecretConflict, UsageError
 from glassdome.primitives.names import normalize_name
 from glassdome.ui.console import Terminal
 
-__all__ = ["CopyItem", "Outcome", "copy_secrets", "plan_copy", "run_copy"]
+if TYPE_CHECKING:
+    from glassdome.primitives.meta import SecretMeta
+
+__all__ = ["CopyItem", "Outcome", "carried_meta", "copy_secrets", "plan_copy", "run_copy"]
 
 
 class Outcome(StrEnum):
@@ -95,14 +99,31 @@ def plan_copy(
     return sorted(items, key=lambda item: item.name), to_write
 
 
+def carried_meta(source: SecretsManager, names: Sequence[str]) -> dict[str, SecretMeta]:
+    """The source's records of *names*, to be written with the copies.
+
+    Platform, identity, expiry, verification and creation time travel with the value;
+    ``updated`` and ``source`` are the copy's own (the target records ``copy``).
+    """
+    carried: dict[str, SecretMeta] = {}
+    for name in names:
+        meta = source.get_meta(name)
+        if meta is not None:
+            carried[name] = replace(meta, updated=None, source=None)
+    return carried
+
+
 def run_copy(
-    target: SecretsManager, items: Sequence[CopyItem], to_write: Mapping[str, str]
+    target: SecretsManager,
+    items: Sequence[CopyItem],
+    to_write: Mapping[str, str],
+    meta: Mapping[str, SecretMeta] | None = None,
 ) -> list[CopyItem]:
-    """Write *to_write* in one batch, read each back, and return the final outcomes."""
+    """Write *to_write* (with *meta*, by name) in one batch, read each back; the outcomes."""
     changed_meanwhile: set[str] = set()
     if to_write:
         try:
-            target.set_many(to_write)
+            target.set_many(to_write, meta=meta, source="copy")
         except SecretConflict as exc:  # the others were written: verify them below
             changed_meanwhile = set(exc.names)
     done: list[CopyItem] = []
@@ -170,7 +191,7 @@ def copy_secrets(
             "missing)."
         )
         return 1 if _count(items, *_PROBLEMS) else 0
-    done = run_copy(target, items, to_write)
+    done = run_copy(target, items, to_write, carried_meta(source, list(to_write)))
     _table(term, f"{src} -> {dst}", done)
     problems = _count(done, *_PROBLEMS)
     term.say(

@@ -99,7 +99,7 @@ def set_secret(
     # `secrets set` replaces a stored value on purpose: read it first, so a check-and-set
     # store (vault) writes on the version read instead of refusing a name never read.
     manager.get_secret(key)
-    manager.set_secret(key, secret)
+    manager.set_secret(key, secret, source="cli")
     term.say(f"Stored [bold]{key}[/] in the {manager.backend_name} backend.")
     return 0
 

@@ -35,7 +35,7 @@ from glassdome.ui.redact import Redactor
 if TYPE_CHECKING:
     from glassdome.core.secrets import SecretsManager
 
-__all__ = ["PlayIO", "PlayOptions", "run_playbook"]
+__all__ = ["PlayIO", "PlayOptions", "playbook_label", "run_playbook"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +159,30 @@ def _secret_lookup(redactor: Redactor, pending: Mapping[str, str | None]) -> Cal
     return secret
 
 
+_ROOTS = ("playbooks", "_playbooks")  # a checkout's playbook folder, and the installed copy
+_MAX_SOURCE = 900  # a metadata field holds at most 1024 characters, the step id included
+
+
+def playbook_label(path: Path, cwd: Path | None = None) -> str:
+    """How a store's source names the playbook: relative to the playbook root.
+
+    The root is the nearest enclosing ``playbooks`` folder (so a built-in wizard is
+    ``setup/proxmox.yml`` from a checkout and an install alike), else the working
+    folder; a playbook outside both is named by its full path (its file name, if long).
+    """
+    resolved = path.resolve()
+    for parent in resolved.parents:
+        if parent.name in _ROOTS:
+            label = resolved.relative_to(parent).as_posix()
+            break
+    else:
+        base = (cwd or Path.cwd()).resolve()
+        label = resolved.as_posix()
+        if resolved.is_relative_to(base):
+            label = resolved.relative_to(base).as_posix()
+    return label if len(label) <= _MAX_SOURCE else resolved.name[:_MAX_SOURCE]
+
+
 def _check_start_at(loaded: LoadedPlaybook, start_at: str | None) -> None:
     ids = [step.id for step in loaded.model.steps]
     if start_at is not None and start_at not in ids:
@@ -217,6 +241,7 @@ def run_playbook(path: Path, options: PlayOptions, io: PlayIO) -> Recap:
         sources=sources,
         verify=not options.no_verify,
         pending=pending,
+        playbook=playbook_label(Path(path)),
     )
     if options.no_verify:
         term.warn("--no-verify: credentials are stored without checking them against the platform")

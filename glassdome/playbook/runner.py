@@ -118,6 +118,7 @@ def run_steps(
         status, message, ignored = "skipped", reason or "", False
         if reason is None:
             on_start(spec)
+            step_context.step_id = spec.id  # what the step's stores record as their source
             try:
                 if spec.when is not None and not evaluate(spec.when, context, functions):
                     message = f"when: {spec.when} is false"

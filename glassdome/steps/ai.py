@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, Field
 
 from glassdome.primitives.names import normalize_name
-from glassdome.steps.base import Plan, StepContext, StepFailed, StepType, stored_plan
+from glassdome.steps.base import Plan, StepContext, StepFailed, StepType, step_meta, stored_plan
 from glassdome.steps.net import connect_error, network_cause
 from glassdome.steps.tls import TlsArgs, colon_hex, requests_session, warn_insecure
 
@@ -224,7 +224,8 @@ class AiVerifyKey(StepType[AiKeyArgs]):
 
     def apply(self, args: AiKeyArgs, ctx: StepContext, plan: Plan) -> dict[str, Any]:
         """Store the verified key."""
-        ctx.secrets().set_secret(self._store_name(args), args.api_key)
+        meta = step_meta(args.provider, base_url=base_url(args.provider, args.base_url))
+        ctx.store(self._store_name(args), args.api_key, meta)
         return dict(plan.outputs)
 
 
@@ -291,5 +292,7 @@ class MailcowVerifyKey(StepType[MailcowArgs]):
 
     def apply(self, args: MailcowArgs, ctx: StepContext, plan: Plan) -> dict[str, Any]:
         """Store the verified key."""
-        ctx.secrets().set_secret(normalize_name(args.name), args.api_key)
+        where = args.host if args.port == 443 else f"{args.host}:{args.port}"
+        meta = step_meta("mailcow", base_url=f"https://{where}")
+        ctx.store(normalize_name(args.name), args.api_key, meta)
         return dict(plan.outputs)

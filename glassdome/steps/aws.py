@@ -14,7 +14,15 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from glassdome.primitives.names import normalize_name
-from glassdome.steps.base import Plan, StepArgs, StepContext, StepFailed, StepType, stored_plan
+from glassdome.steps.base import (
+    Plan,
+    StepArgs,
+    StepContext,
+    StepFailed,
+    StepType,
+    step_meta,
+    stored_plan,
+)
 from glassdome.steps.net import TIMEOUT, connect_error_from
 
 __all__ = ["ACCESS_KEY_ID", "REGION", "CallerIdentity", "VerifyAccessKey"]
@@ -121,5 +129,12 @@ class VerifyAccessKey(StepType[VerifyAccessKeyArgs]):
 
     def apply(self, args: VerifyAccessKeyArgs, ctx: StepContext, plan: Plan) -> dict[str, Any]:
         """Store the verified secret now, before any later step can fail."""
-        ctx.secrets().set_secret(normalize_name(args.secret_name), args.secret_access_key)
+        who = plan.outputs  # empty with --no-verify: only the key id is known then
+        meta = step_meta(
+            "aws",
+            account=str(who.get("account", "")),
+            arn=str(who.get("arn", "")),
+            access_key_id=args.access_key_id,
+        )
+        ctx.store(normalize_name(args.secret_name), args.secret_access_key, meta)
         return dict(plan.outputs)

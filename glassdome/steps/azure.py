@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, Field, field_validator
 
 from glassdome.primitives.names import normalize_name
-from glassdome.steps.base import Plan, StepContext, StepFailed, StepType, stored_plan
+from glassdome.steps.base import Plan, StepContext, StepFailed, StepType, step_meta, stored_plan
 from glassdome.steps.net import TIMEOUT, connect_error_from, network_cause
 from glassdome.steps.tls import TlsArgs, requests_session, warn_insecure
 
@@ -247,5 +247,6 @@ class VerifyServicePrincipal(StepType[VerifyServicePrincipalArgs]):
         self, args: VerifyServicePrincipalArgs, ctx: StepContext, plan: Plan
     ) -> dict[str, Any]:
         """Store the verified secret now, before any later step can fail."""
-        ctx.secrets().set_secret(normalize_name(args.secret_name), args.client_secret)
+        meta = step_meta("azure", tenant=args.tenant_id, client_id=args.client_id)
+        ctx.store(normalize_name(args.secret_name), args.client_secret, meta)
         return dict(plan.outputs)

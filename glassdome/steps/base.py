@@ -18,6 +18,8 @@ from glassdome.errors import GlassdomeError
 
 if TYPE_CHECKING:
     from glassdome.core.secrets import SecretsManager
+    from glassdome.primitives.meta import SecretMeta
+    from glassdome.primitives.sensitive import SecretText
     from glassdome.ui.console import Terminal
 
 __all__ = [
@@ -30,8 +32,11 @@ __all__ = [
     "StepContext",
     "StepFailed",
     "StepType",
+    "step_meta",
     "stored_plan",
 ]
+
+_MAX_SOURCE = 1024  # the longest text a metadata field holds
 
 
 class StepFailed(GlassdomeError):
@@ -116,6 +121,23 @@ class StepContext:
     pending: dict[str, str | None] = field(default_factory=dict)
     # Servers already warned about in this run (a warning per server, not per step).
     warned: set[str] = field(default_factory=set)
+    # Where the running step stands (set by the engine): what a store records as its source.
+    playbook: str | None = None  # relative to the playbook root, e.g. setup/proxmox.yml
+    step_id: str | None = None
+
+    @property
+    def source(self) -> str:
+        """``playbook:<playbook>#<step id>``, the source a store from the running step records.
+
+        ``api`` when the context runs no playbook step (a step type called from Python).
+        """
+        if self.playbook is None or self.step_id is None:
+            return "api"
+        return f"playbook:{self.playbook}#{self.step_id}"[:_MAX_SOURCE]
+
+    def store(self, name: str, value: str | SecretText, meta: SecretMeta | None = None) -> None:
+        """Store *value* as *name*, recording the running step as its source (and *meta*)."""
+        self.secrets().set_secret(name, value, meta=meta, source=self.source)
 
     def has_secret(self, key: str) -> bool:
         """Whether *key* is stored, or (check mode) an earlier step would store it."""
@@ -128,6 +150,17 @@ class StepContext:
         (`key in pending` tells the two apart).
         """
         return self.pending[key] if key in self.pending else self.secrets().get_secret(key)
+
+
+def step_meta(platform: str, *, expires: str | None = None, **identity: str) -> SecretMeta:
+    """The metadata a platform step stores with a credential: its platform and identity.
+
+    Identity parts that are empty (not known, e.g. with --no-verify) are left out.
+    """
+    from glassdome.primitives.meta import SecretMeta
+
+    known = {key: value for key, value in identity.items() if value}
+    return SecretMeta(platform=platform, identity=known, expires=expires)
 
 
 def stored_plan(

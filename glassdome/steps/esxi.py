@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from glassdome.primitives.names import normalize_name
-from glassdome.steps.base import Plan, StepContext, StepFailed, StepType, stored_plan
+from glassdome.steps.base import Plan, StepContext, StepFailed, StepType, step_meta, stored_plan
 from glassdome.steps.net import TIMEOUT, connect_error
 from glassdome.steps.tls import TlsArgs, colon_hex, normal_fingerprint, ssl_context, warn_insecure
 
@@ -206,5 +206,7 @@ class EsxiVerify(StepType[EsxiVerifyArgs]):
 
     def apply(self, args: EsxiVerifyArgs, ctx: StepContext, plan: Plan) -> dict[str, Any]:
         """Store the password the moment it is verified."""
-        ctx.secrets().set_secret(normalize_name(args.secret), args.password)
+        host = args.host if args.port == 443 else f"{args.host}:{args.port}"
+        meta = step_meta("esxi", host=host, user=args.user)
+        ctx.store(normalize_name(args.secret), args.password, meta)
         return dict(plan.outputs)

@@ -11,12 +11,12 @@ travels in the plan. How requests are trusted and errors worded:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from glassdome.errors import GlassdomeError
-from glassdome.steps.base import Plan, StepContext, StepFailed, StepType
+from glassdome.steps.base import Plan, StepContext, StepFailed, StepType, step_meta
 from glassdome.steps.proxmox_api import (
     TOKEN_NAME_RULE,
     InstanceEndpoint,
@@ -27,6 +27,9 @@ from glassdome.steps.proxmox_api import (
     token_api,
 )
 from glassdome.steps.tls import warn_insecure
+
+if TYPE_CHECKING:
+    from glassdome.primitives.meta import SecretMeta
 
 __all__ = ["ApiToken", "TokenArgs", "VerifyToken", "token_value"]
 
@@ -157,9 +160,9 @@ class ApiToken(StepType[ApiTokenArgs]):
         names = instance_names(args.instance)
         full_id = args.full_id
         token = api.access.users(args.user).token(args.token_id)
-        secrets = ctx.secrets()
-        if "password" in todo:
-            secrets.set_secret(names.password_secret, args.password)  # the login just worked
+        if "password" in todo:  # the login just worked
+            meta = step_meta("proxmox", host=args.where, user=args.user)
+            ctx.store(names.password_secret, args.password, meta)
         if "delete" in todo:
             call(args, f"delete the token {full_id}", token.delete)
         if "create" in todo:
@@ -177,8 +180,9 @@ class ApiToken(StepType[ApiTokenArgs]):
             try:
                 # A new token replaces any stored secret of the old one on purpose: read it
                 # first, so a check-and-set store (vault) writes on the version read.
-                secrets.get_secret(names.token_secret)
-                secrets.set_secret(names.token_secret, value)
+                ctx.secrets().get_secret(names.token_secret)
+                info = (created or {}).get("info")  # what PVE says of the token (no secret)
+                ctx.store(names.token_secret, value, _token_meta(args, info))
             except GlassdomeError as exc:
                 # A token whose secret is lost is useless: take it away again.
                 call(args, f"delete the token {full_id}", token.delete)
@@ -198,6 +202,20 @@ class ApiToken(StepType[ApiTokenArgs]):
                 propagate=1,
             )
         return dict(plan.outputs)
+
+
+def _token_meta(args: _TokenId, info: Any = None) -> SecretMeta:
+    """What is stored beside a token's secret: the server, the full token id, its expiry.
+
+    *info* is what PVE said about the token (``expire``: epoch seconds, 0 for never).
+    """
+    expire = info.get("expire") if isinstance(info, dict) else None
+    expires = None
+    if isinstance(expire, int) and expire > 0:
+        from datetime import UTC, datetime
+
+        expires = datetime.fromtimestamp(expire, UTC).isoformat().replace("+00:00", "Z")
+    return step_meta("proxmox", expires=expires, host=args.where, token_id=args.full_id)
 
 
 def _has_acl(api: Any, args: ApiTokenArgs, full_id: str) -> bool:
@@ -299,5 +317,5 @@ class VerifyToken(StepType[TokenArgs]):
         """Store the secret that was just verified."""
         for name, value in plan.stores.items():
             if value is not None:
-                ctx.secrets().set_secret(name, value)
+                ctx.store(name, value, _token_meta(args))
         return dict(plan.outputs)

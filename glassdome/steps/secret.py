@@ -37,7 +37,7 @@ class SecretSet(StepType[SecretSetArgs]):
 
     def apply(self, args: SecretSetArgs, ctx: StepContext, plan: Plan) -> dict[str, Any]:
         """Write the value."""
-        ctx.secrets().set_secret(normalize_name(args.name), args.value)
+        ctx.store(normalize_name(args.name), args.value)
         return {}
 
 
@@ -78,5 +78,5 @@ class SecretGenerate(StepType[SecretGenerateArgs]):
         """Generate with the `secrets` module and store."""
         value = _random.token_urlsafe(args.length)[: args.length]
         ctx.register_secret(value)
-        ctx.secrets().set_secret(normalize_name(args.name), value)
+        ctx.store(normalize_name(args.name), value)
         return {}

@@ -27,6 +27,7 @@ TASKS = {
     "secrets.list",
     "secrets.migrate",
     "secrets.set",
+    "secrets.show",
     "setup.ai",
     "setup.all",
     "setup.aws",

@@ -15,7 +15,7 @@ from tests.cli.runner import Cli, one_error_line
 TASK_OPTIONS = {
     "set": {"--name", "--value", "--from-file"},
     "get": {"--name"},
-    "list": {"--json"},
+    "list": {"--json", "--long"},
     "delete": {"--name", "--yes"},
     "migrate": {"--env-file", "--dry-run", "--scrub", "--overwrite", "--confirm"},
     "doctor": {"--env-file", "--json"},
