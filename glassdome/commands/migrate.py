@@ -6,7 +6,7 @@ from pathlib import Path
 
 from rich.table import Table
 
-from glassdome.core.migration import Action, plan_migration, scrub_env
+from glassdome.core.migration import Action, plan_migration, run_migration, scrub_env
 from glassdome.core.secrets import SecretsManager, get_secrets_manager
 from glassdome.ui.console import Terminal
 
@@ -64,8 +64,7 @@ def migrate(
     if confirm and to_store and not term.confirm(f"Store {len(to_store)} secrets?", default=True):
         term.say("Nothing stored.")
         return 1
-    if to_store:  # one unlock, one write; each record says the value came from .env
-        manager.set_many(to_store, source="migrate")
+    run_migration(manager, to_store)  # one unlock, one write; records say "migrate"
     unchanged = sum(item.action is Action.UNCHANGED for item in items)
     summary = f"Stored {len(to_store)}, unchanged {unchanged}, conflicts {conflicts}."
     term.say(summary if scrub else f"{summary} {env_file} was left as it is.")

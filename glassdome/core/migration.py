@@ -76,10 +76,12 @@ def plan_migration(
     return items, to_store
 
 
-def run_migration(manager: SecretsManager, to_store: Mapping[str, str]) -> None:
-    """Store the planned values in one batch (one unlock, one write)."""
+def run_migration(
+    manager: SecretsManager, to_store: Mapping[str, str], *, source: str = "migrate"
+) -> None:
+    """Store the planned values in one batch (one unlock, one write); records say *source*."""
     if to_store:
-        manager.set_many(to_store)
+        manager.set_many(to_store, source=source)
 
 
 def scrub_env(env_file: Path, items: list[MigrationItem], manager: SecretsManager) -> list[str]:
