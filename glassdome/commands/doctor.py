@@ -7,6 +7,7 @@ import os
 import stat
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,7 @@ class Check:
     name: str
     status: str
     detail: str
+    expires: str | None = None  # for an expiry finding: the date, UTC
 
 
 def _mode_check(path: Path, expected: int) -> Check | None:
@@ -80,7 +82,7 @@ def _local_store(manager: SecretsManager) -> SecretBackend | None:
     return None
 
 
-def diagnose(manager: SecretsManager, env_file: Path) -> list[Check]:
+def diagnose(manager: SecretsManager, env_file: Path, now: datetime | None = None) -> list[Check]:
     """Run every check; reads no secret value and needs no password.
 
     The store's own files and health come from the backend that holds the secrets,
@@ -115,7 +117,43 @@ def diagnose(manager: SecretsManager, env_file: Path) -> list[Check]:
     checks.append(Check("OS keyring", "ok" if state.available else "info", state.reason))
     files: list[Path] = backend.store_files() if isinstance(backend, SupportsLocalFiles) else []
     checks += _home_checks(manager.home, files, health)
+    if described is not None:
+        checks += _expiry_checks(manager, now or datetime.now(UTC))
     return checks + _env_checks(env_file)
+
+
+def _expiry_checks(manager: SecretsManager, now: datetime) -> list[Check]:
+    """Credentials expired or expiring within the window, from their metadata records.
+
+    Doctor asks for no password: a store that would need one typed is not opened.
+    """
+    from glassdome.backends.base import SupportsLocalFiles, SupportsMasterPassword
+    from glassdome.commands.expiry import due, warn_days
+
+    window = warn_days(manager.env)
+    backend = manager.backend
+    if isinstance(backend, SupportsLocalFiles) and not backend.holds_secrets():
+        return []
+    if isinstance(backend, SupportsMasterPassword) and manager.password_origin in (
+        "prompt",
+        "none",
+    ):
+        return [
+            Check(
+                "expiry",
+                "info",
+                "not checked: doctor asks for no password (set GLASSDOME_MASTER_PASSWORD_FILE, "
+                "or `glassdome secrets list --long` shows the dates)",
+            )
+        ]
+    try:
+        records = manager.list_meta()
+    except GlassdomeError as exc:  # e.g. a store refused for its permissions (shown above)
+        return [Check("expiry", "info", f"not checked: {exc}")]
+    found = due(records, now, window)
+    if not found:
+        return [Check("expiry", "ok", f"nothing expires within {window:g} days")]
+    return [Check(f"expiry {d.name}", "attention", d.describe(), d.expires) for d in found]
 
 
 def _backend_checks(described: StoreDescription, health: list[Check]) -> list[Check]:
@@ -193,7 +231,8 @@ def doctor(
     checks = diagnose(manager, env_file or env_file_path(term.env))
     attention = [c for c in checks if c.status == "attention"]
     if as_json:
-        term.stdout.write(json.dumps({"checks": [asdict(c) for c in checks]}) + "\n")
+        found = [{k: v for k, v in asdict(c).items() if v is not None} for c in checks]
+        term.stdout.write(json.dumps({"checks": found}) + "\n")
     else:
         from rich.table import Table
 

@@ -162,6 +162,16 @@ class SecretsManager:
             return Availability(False, str(exc))
 
     @property
+    def env(self) -> Mapping[str, str]:
+        """The environment this store reads its settings from."""
+        return self._env
+
+    @property
+    def password_origin(self) -> str:
+        """Where a master password would come from (``prompt``, ``none``, a variable)."""
+        return self._password.origin()
+
+    @property
     def backend(self) -> SecretBackend:
         """The selected backend object (selecting it on first use)."""
         return self._select()
