@@ -17,12 +17,12 @@ import pytest
 
 from tests.cli.runner import Result
 from tests.setup.peers.pve_server import PveServer
+from tests.setup.proxmox.wizard import ENV_BEFORE, PASSWORD, base_answers, with_password, wizard
 from tests.setup.support import WizardCli, assert_no_leak, statuses, work_folder
 from tests.setup.test_aws import ACCOUNT, ENV_TEXT, USER, AwsCli, Moto
 
 # `moto` imported as itself is the module-scoped fixture of test_aws.py, used here by name.
 from tests.setup.test_aws import moto as moto
-from tests.setup.test_proxmox import ENV_BEFORE, PASSWORD, base_answers, with_password, wizard
 
 
 @pytest.fixture
