@@ -11,6 +11,9 @@ Deleting schedules the secret for deletion with AWS's recovery window (30 days)
 unless ``GLASSDOME_AWS_FORCE_DELETE=1``. A secret scheduled for deletion reads
 as absent and is not listed; storing its name again restores it with the new value.
 
+A secret's metadata record (`SecretMeta`, never a value) is kept in its tags
+``glassdome:*``; `glassdome.backends.aws_tags` says how.
+
 The client, its timeouts and the translation of botocore's failures are
 `glassdome.backends.aws_session`'s; this module maps the contract onto the API.
 """
@@ -19,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from glassdome.backends.aws_session import (
     ENV_TIMEOUT,
@@ -32,6 +35,9 @@ from glassdome.backends.base import Availability, BackendContext, seconds_settin
 from glassdome.errors import BackendUnavailable, SecretStoreError
 from glassdome.primitives.flags import env_flag
 from glassdome.primitives.names import NAME_RULE
+
+if TYPE_CHECKING:
+    from glassdome.primitives.meta import SecretMeta
 
 __all__ = ["INSTALL_HINT", "AwsSecretsBackend"]
 
@@ -49,6 +55,7 @@ _PREFIX = re.compile(r"[A-Za-z0-9_+=.@-]+(/[A-Za-z0-9_+=.@-]+)*")
 _MARKED_DELETED = re.compile(r"marked (for )?delet", re.IGNORECASE)
 
 State = Literal["missing", "live", "deleted"]
+Described = tuple[State, dict[str, str]]  # a secret's state and its tags
 
 
 class AwsSecretsBackend:
@@ -157,24 +164,32 @@ class AwsSecretsBackend:
         )
 
     def _state(self, name: str) -> State:
+        return self._describe(name)[0]
+
+    def _describe(self, name: str) -> Described:
+        from glassdome.backends.aws_tags import tags_of
+
         found = self._session.request(
             f"describing {name}",
             lambda client: client.describe_secret(SecretId=self._full(name)),
             ok=lambda exc: error_code(exc) == "ResourceNotFoundException",
         )
         if isinstance(found, Exception):
-            return "missing"
-        return "deleted" if found.get("DeletedDate") else "live"
+            return "missing", {}
+        return ("deleted" if found.get("DeletedDate") else "live"), tags_of(found)
 
-    def _states(self, names: Iterable[str]) -> dict[str, State]:
+    def _states(self, names: Iterable[str]) -> dict[str, Described]:
+        from glassdome.backends.aws_tags import tags_of
+
         wanted = list(names)
         if len(wanted) < _LIST_THRESHOLD:
-            return {name: self._state(name) for name in wanted}
-        states: dict[str, State] = dict.fromkeys(wanted, "missing")
+            return {name: self._describe(name) for name in wanted}
+        states: dict[str, Described] = {name: ("missing", {}) for name in wanted}
         for secret in self._listing(include_deleted=True):
             short = secret["Name"][len(self.prefix) + 1 :]
             if short in states:
-                states[short] = "deleted" if secret.get("DeletedDate") else "live"
+                state: State = "deleted" if secret.get("DeletedDate") else "live"
+                states[short] = state, tags_of(secret)
         return states
 
     def set(self, name: str, value: str) -> None:
@@ -189,10 +204,16 @@ class AwsSecretsBackend:
         """
         states = self._states(items)
         for name, value in items.items():
-            self._write(name, value, states[name])
+            self._write(name, value, states[name][0])
 
-    def _write(self, name: str, value: str, state: State) -> None:
+    def _write(
+        self, name: str, value: str, state: State, tags: Mapping[str, str] | None = None
+    ) -> bool:
+        """Store *value*; a new secret is created with *tags*. Return whether it was created."""
+        from glassdome.backends.aws_tags import as_tag_list
+
         full = self._full(name)
+        with_tags = {"Tags": as_tag_list(tags)} if tags else {}
         if state == "deleted":
             self._session.request(
                 f"restoring {name}", lambda client: client.restore_secret(SecretId=full)
@@ -200,18 +221,19 @@ class AwsSecretsBackend:
         if state == "missing":
             created = self._session.request(
                 f"creating {name}",
-                lambda client: client.create_secret(Name=full, SecretString=value),
+                lambda client: client.create_secret(Name=full, SecretString=value, **with_tags),
                 ok=lambda exc: error_code(exc) == "ResourceExistsException",
                 values=(value,),
             )
             if not isinstance(created, Exception):
-                return
+                return True
             # Another writer created it first: store ours as its new version.
         self._session.request(
             f"storing {name}",
             lambda client: client.put_secret_value(SecretId=full, SecretString=value),
             values=(value,),
         )
+        return False
 
     def delete(self, name: str) -> bool:
         """Schedule deletion (AWS's recovery window) or, when forced, delete at once."""
@@ -243,6 +265,53 @@ class AwsSecretsBackend:
         start = len(self.prefix) + 1
         found = (secret["Name"][start:] for secret in self._listing())
         return sorted(name for name in found if _NAME.fullmatch(name))
+
+    # -- metadata (SupportsMetadata) -------------------------------------------
+
+    def set_with_meta(self, items: Mapping[str, str], meta: Mapping[str, SecretMeta]) -> None:
+        """Write the values as `set_many` does, then each record as the secret's tags.
+
+        Every record is checked against AWS's tag limits before anything is written.
+        A new secret is created with its tags; an existing one costs an UntagResource
+        (fields no longer set) and a TagResource (fields changed), each only if needed.
+        A record for a name that is not stored is not written.
+        """
+        from glassdome.backends.aws_tags import encode_record, retag
+
+        known = self._states([*items, *(name for name in meta if name not in items)])
+        flat = {name: encode_record(meta[name], name, known[name][1]) for name in meta}
+        for name, value in items.items():
+            state, tags = known[name]
+            if self._write(name, value, state, flat.get(name) if state == "missing" else None):
+                flat.pop(name, None)  # created with its tags
+            elif state == "missing":
+                known[name] = self._describe(name)  # another writer created it first
+            else:
+                known[name] = "live", tags
+        for name, record in flat.items():
+            state, tags = known[name]
+            if state == "live":
+                retag(self._session, self._full(name), name, tags, record)
+
+    def get_meta(self, name: str) -> SecretMeta | None:
+        """The record in *name*'s tags (one DescribeSecret); None if absent or scheduled."""
+        from glassdome.backends.aws_tags import record_in
+
+        state, tags = self._describe(name)
+        return record_in(tags, self._full(name)) if state == "live" else None
+
+    def all_meta(self) -> dict[str, SecretMeta]:
+        """Every live secret's record, from the tags ListSecrets returns (ceil(N/100) requests)."""
+        from glassdome.backends.aws_tags import record_in, tags_of
+
+        start = len(self.prefix) + 1
+        found: dict[str, SecretMeta] = {}
+        for secret in self._listing():
+            name = str(secret["Name"])[start:]
+            record = record_in(tags_of(secret), secret["Name"]) if _NAME.fullmatch(name) else None
+            if record is not None:
+                found[name] = record
+        return found
 
     def details(self) -> dict[str, str]:
         """Endpoint, region, name prefix and delete mode (never credentials)."""

@@ -31,6 +31,7 @@ __all__ = [
     "SupportsLocalFiles",
     "SupportsMasterPassword",
     "SupportsMetadata",
+    "SupportsPeek",
     "seconds_setting",
 ]
 
@@ -118,6 +119,20 @@ class SupportsMetadata(Protocol):
 
         *meta* names secrets already stored or stored by this same call.
         """
+        ...
+
+
+@runtime_checkable
+class SupportsPeek(Protocol):
+    """A backend whose `get` does more than read, with a read that does only that.
+
+    Vault remembers the version `get` read, so that the next write replaces only what
+    was read (check-and-set); the facade compares a new value with the stored one
+    through `peek`, which must not count as having read it.
+    """
+
+    def peek(self, name: str) -> str | None:
+        """The value stored under *name*, or None; no other effect."""
         ...
 
 

@@ -5,6 +5,10 @@ user name, so ``secret-tool lookup service glassdome username NAME`` and
 ``keyring get glassdome NAME`` read what glassdome writes. Keyrings cannot
 list their entries, so the names are also kept in an index entry whose user
 name (``_glassdome_index``) can never be a secret name.
+
+A secret's metadata record (`SecretMeta`, never a value) is a second entry, under
+service ``glassdome-meta`` with the same user name, holding the record as JSON.
+`get` never reads it; deleting a secret deletes it.
 """
 
 from __future__ import annotations
@@ -12,21 +16,24 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from glassdome.backends.base import Availability, BackendContext, seconds_setting
-from glassdome.errors import BackendUnavailable, SecretStoreError, StoreBusy
+from glassdome.errors import BackendUnavailable, SecretStoreError, StoreBusy, StoreCorrupted
 from glassdome.primitives.atomic import ensure_private_dir
 
 if TYPE_CHECKING:
     from filelock import FileLock
     from keyring.backend import KeyringBackend
 
-__all__ = ["INDEX_ENTRY", "SERVICE", "OsKeyringBackend", "insecurity"]
+    from glassdome.primitives.meta import SecretMeta
+
+__all__ = ["INDEX_ENTRY", "META_SERVICE", "SERVICE", "OsKeyringBackend", "insecurity"]
 
 SERVICE = "glassdome"
+META_SERVICE = "glassdome-meta"
 INDEX_ENTRY = "_glassdome_index"
 ENV_TIMEOUT = "GLASSDOME_KEYRING_TIMEOUT"
 DEFAULT_TIMEOUT = 3.0
@@ -191,8 +198,17 @@ class OsKeyringBackend:
         elif keyring.get_password(SERVICE, INDEX_ENTRY) is not None:
             keyring.delete_password(SERVICE, INDEX_ENTRY)
 
-    def _update(self, items: Mapping[str, str], removed: str | None = None) -> bool:
-        """Write *items* (and delete *removed*) under the index lock; return whether it existed."""
+    def _update(
+        self,
+        items: Mapping[str, str],
+        removed: str | None = None,
+        meta: Mapping[str, str] | None = None,
+    ) -> bool:
+        """Write *items* and the JSON records *meta*, or delete *removed* and its record.
+
+        All under the index lock; a record goes only to a name stored or being stored.
+        Return whether *removed* existed.
+        """
         from filelock import Timeout
 
         lock = self._lock()
@@ -211,10 +227,14 @@ class OsKeyringBackend:
                 existed = False
                 for name, value in items.items():
                     keyring.set_password(SERVICE, name, value)
+                for name, record in (meta or {}).items():
+                    if name in items or name in index:
+                        keyring.set_password(META_SERVICE, name, record)
                 if removed is not None:
                     existed = keyring.get_password(SERVICE, removed) is not None
                     if existed:
                         keyring.delete_password(SERVICE, removed)
+                    self._delete_record(keyring, removed)
                 new_index = (index | set(items)) - ({removed} if removed else set())
                 if new_index != index:
                     self._write_index(new_index)
@@ -222,6 +242,13 @@ class OsKeyringBackend:
         finally:
             if lock is not None:
                 lock.release()
+
+    @staticmethod
+    def _delete_record(keyring: KeyringBackend, name: str) -> None:
+        from keyring.errors import PasswordDeleteError
+
+        with suppress(PasswordDeleteError):  # stored without a record
+            keyring.delete_password(META_SERVICE, name)
 
     # -- the contract --------------------------------------------------------
 
@@ -248,6 +275,47 @@ class OsKeyringBackend:
         """Every name glassdome stored in this keyring."""
         with self._guard("listing"):
             return sorted(self._read_index())
+
+    # -- metadata (SupportsMetadata) -------------------------------------------
+
+    def set_with_meta(self, items: Mapping[str, str], meta: Mapping[str, SecretMeta]) -> None:
+        """Store the values, then one JSON entry per record, with one index update.
+
+        A record for a name that is neither stored nor in *items* is not written.
+        """
+        records = {name: record.as_json() for name, record in meta.items()}
+        if items or records:
+            self._update(items, meta=records)
+
+    def get_meta(self, name: str) -> SecretMeta | None:
+        """The record stored for *name* (one keyring read), or None."""
+        with self._guard(f"reading the metadata of {name}"):
+            raw: str | None = self._keyring().get_password(META_SERVICE, name)
+        return None if raw is None else self._record(name, raw)
+
+    def all_meta(self) -> dict[str, SecretMeta]:
+        """The record of every listed name that has one: one keyring read per name."""
+        found: dict[str, SecretMeta] = {}
+        with self._guard("reading metadata"):
+            keyring = self._keyring()
+            for name in sorted(self._read_index()):
+                raw = keyring.get_password(META_SERVICE, name)
+                if raw is not None:
+                    found[name] = self._record(name, raw)
+        return found
+
+    @staticmethod
+    def _record(name: str, raw: str) -> SecretMeta:
+        from glassdome.primitives.meta import SecretMeta  # metadata is never read by `get`
+
+        try:
+            return SecretMeta.from_json(raw)
+        except ValueError as exc:  # json.JSONDecodeError is one
+            raise StoreCorrupted(
+                f"the keyring entry {META_SERVICE}/{name} is not a glassdome metadata record "
+                f"({exc}); delete it (`secret-tool clear service {META_SERVICE} username "
+                f"{name}`) and store the secret again"
+            ) from None
 
     def details(self) -> dict[str, str]:
         """Which keyring class is in use and the service name."""

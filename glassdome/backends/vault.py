@@ -13,6 +13,9 @@ one secret get `SecretConflict`, never a silent overwrite; replacing a value thi
 process never read fails the same way until it is read. An expired or revoked token is
 replaced once by a new AppRole login, or reported; requests never loop.
 
+A secret's metadata record (`SecretMeta`, never a value) lives in the
+``custom_metadata`` of the same path; `glassdome.backends.vault_meta` says how.
+
 The settings are read by `glassdome.backends.vault_config`; the client, its
 login and the translation of failures into glassdome errors live in
 `glassdome.backends.vault_session`. This module holds the KV v2 layout.
@@ -23,10 +26,11 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from glassdome.backends.base import Availability, BackendContext
 from glassdome.backends.vault_config import ENV_MOUNT, VaultConfig
+from glassdome.backends.vault_meta import read_metadata, record_in, write_record
 from glassdome.backends.vault_session import (
     INSTALL_HINT,
     VaultSession,
@@ -36,6 +40,9 @@ from glassdome.backends.vault_session import (
 )
 from glassdome.errors import SecretConflict, SecretStoreError
 from glassdome.primitives.names import NAME_RULE
+
+if TYPE_CHECKING:
+    from glassdome.primitives.meta import SecretMeta
 
 __all__ = ["FIELD", "INSTALL_HINT", "VaultBackend", "VaultConfig"]
 
@@ -123,6 +130,17 @@ class VaultBackend:
 
     def get(self, name: str) -> str | None:
         """Read the latest version; remember its number for the next write's check-and-set."""
+        return self._read(name, remember=True)
+
+    def peek(self, name: str) -> str | None:
+        """Read the latest version without remembering it (`SupportsPeek`).
+
+        The facade compares a new value with the stored one through this: such a read
+        does not count as having read *name* for check-and-set.
+        """
+        return self._read(name, remember=False)
+
+    def _read(self, name: str, *, remember: bool) -> str | None:
         hvac = _hvac()
         c = self.config
         path = c.path(name)
@@ -138,7 +156,8 @@ class VaultBackend:
         found = self._session.call(f"reading {name}", f"{c.mount}/data/{path}", read)
         if isinstance(found, Exception):
             metadata = ((getattr(found, "json", None) or {}).get("data") or {}).get("metadata")
-            self._remember(name, int(metadata.get("version", 0)) if metadata else 0)
+            if remember:
+                self._remember(name, int(metadata.get("version", 0)) if metadata else 0)
             return None
         data = found["data"]
         value = (data.get("data") or {}).get(FIELD)
@@ -147,7 +166,8 @@ class VaultBackend:
                 f"{c.mount}/{path} at {c.addr} has no text field {FIELD!r} (written by another "
                 f"tool?); glassdome stores each secret as {{{FIELD!r}: ...}}"
             )
-        self._remember(name, int(data["metadata"]["version"]))
+        if remember:
+            self._remember(name, int(data["metadata"]["version"]))
         return value
 
     def _remember(self, name: str, version: int) -> None:
@@ -167,6 +187,12 @@ class VaultBackend:
         server are collected and reported together in one `SecretConflict` after the
         others are written.
         """
+        changed, unread = self._write_values(items)
+        if changed or unread:
+            raise SecretConflict(self._conflict_message(changed, unread), (*changed, *unread))
+
+    def _write_values(self, items: Mapping[str, str]) -> tuple[list[str], list[str]]:
+        """Write each value on its known version; return the names refused (changed, unread)."""
         changed: list[str] = []
         unread: list[str] = []
         for name, value in items.items():
@@ -176,8 +202,7 @@ class VaultBackend:
                 self._cas_write(name, value, 0 if known is None else known)
             except _CasMismatch:
                 (unread if known is None else changed).append(name)
-        if changed or unread:
-            raise SecretConflict(self._conflict_message(changed, unread), (*changed, *unread))
+        return changed, unread
 
     def _conflict_message(self, changed: list[str], unread: list[str]) -> str:
         addr = self.config.addr
@@ -214,22 +239,13 @@ class VaultBackend:
 
     def delete(self, name: str) -> bool:
         """Remove the metadata and every version; refuse if it changed since it was read."""
-        hvac = _hvac()
         c = self.config
         path = c.path(name)
-
-        def metadata(client: Any) -> Any:
-            try:
-                return client.secrets.kv.v2.read_secret_metadata(path=path, mount_point=c.mount)
-            except hvac.exceptions.InvalidPath:
-                return None
-
         where = f"{c.mount}/metadata/{path}"
-        found = self._session.call(f"reading the metadata of {name}", where, metadata)
-        if found is None:
+        data = read_metadata(self._session, c, name)
+        if data is None:
             self._remember(name, 0)
             return False
-        data = found["data"]
         current = int(data.get("current_version", 0))
         with self._lock:
             known = self._versions.get(name)
@@ -265,6 +281,38 @@ class VaultBackend:
         found = self._session.call("listing secrets", f"{c.mount}/metadata/{c.prefix}/", listing)
         keys = ((found or {}).get("data") or {}).get("keys") or []
         return sorted(k for k in keys if isinstance(k, str) and _NAME.fullmatch(k))
+
+    # -- metadata (SupportsMetadata) -------------------------------------------
+
+    def set_with_meta(self, items: Mapping[str, str], meta: Mapping[str, SecretMeta]) -> None:
+        """Write the values as `set_many` does, then each record into its custom_metadata.
+
+        Every record is checked against KV v2's limits before anything is written.
+        A record costs one metadata read and, if it changed, one metadata write; the
+        record of a name whose value was refused (`SecretConflict`) is not written.
+        """
+        from glassdome.backends.meta_strings import VAULT_METADATA
+
+        flat = {name: VAULT_METADATA.encode(record, name) for name, record in meta.items()}
+        changed, unread = self._write_values(items)
+        for name, record in flat.items():
+            if name not in changed and name not in unread:
+                write_record(self._session, self.config, name, record)
+        if changed or unread:
+            raise SecretConflict(self._conflict_message(changed, unread), (*changed, *unread))
+
+    def get_meta(self, name: str) -> SecretMeta | None:
+        """The record of *name*: one metadata read. None when absent or its value is deleted."""
+        return record_in(read_metadata(self._session, self.config, name), self.config, name)
+
+    def all_meta(self) -> dict[str, SecretMeta]:
+        """Every listed name's record: one LIST, then one metadata read per name.
+
+        KV v2 has no request that returns the custom_metadata of many paths, so this
+        costs N + 1 requests for N names.
+        """
+        found = {name: self.get_meta(name) for name in self.names()}
+        return {name: record for name, record in found.items() if record is not None}
 
     def details(self) -> dict[str, str]:
         """Address, mount, path layout and login method (never the token)."""

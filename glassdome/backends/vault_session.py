@@ -221,6 +221,6 @@ class VaultSession:
         c = self.config
         return _Denied(
             f"{c.addr} denied {doing} on {where}: the token's policies do not allow it; "
-            f"they need create/read/update on {c.mount}/data/{c.prefix}/* and read/list/delete "
-            f"on {c.mount}/metadata/{c.prefix}/* (see docs/TEAMS.md)"
+            f"they need create/read/update on {c.mount}/data/{c.prefix}/* and read/list/update/"
+            f"delete on {c.mount}/metadata/{c.prefix}/* (see docs/TEAMS.md)"
         )

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import keyring.core
 import pytest
 
-from glassdome.backends.os_keyring import SERVICE
+from glassdome.backends.os_keyring import META_SERVICE, SERVICE
 from tests.backends.moto_server import moto as moto
 from tests.backends.openbao import openbao as openbao
 from tests.backends.remote import aws_env as aws_env
@@ -41,7 +41,7 @@ def keyring_env(
     monkeypatch: pytest.MonkeyPatch,
     fresh_keyring_choice: None,
 ) -> dict[str, str]:
-    """Point this process at the test Secret Service, with no glassdome entry in it.
+    """Point this process at the test Secret Service, with no glassdome entry (or record) in it.
 
     Returns the environment a child process needs to reach the same keyring.
     """
@@ -53,6 +53,7 @@ def keyring_env(
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    run_tool(["secret-tool", "clear", "service", SERVICE], env)  # exit status 1: none matched
-    assert stored_items(env, SERVICE) == []
+    for service in (SERVICE, META_SERVICE):
+        run_tool(["secret-tool", "clear", "service", service], env)  # exit status 1: none matched
+        assert stored_items(env, service) == []
     return env

@@ -28,6 +28,10 @@ class MetadataContract:
     def make_backend(self) -> SecretBackend:  # provided by BackendContract
         raise NotImplementedError
 
+    def replacing_manager(self, name: str) -> SecretsManager:
+        """A new manager about to replace *name* (Vault's check-and-set wants it read first)."""
+        return self.make_manager()
+
     def test_meta_backend_supports_metadata(self) -> None:
         assert isinstance(self.make_backend(), SupportsMetadata)
 
@@ -56,7 +60,7 @@ class MetadataContract:
         assert first is not None
         assert first.verified == "2026-12-01T00:00:00Z"
         assert first.last_check == "ok"
-        again = self.make_manager()
+        again = self.replacing_manager("aws_secret_access_key")
         again.set_secret("aws_secret_access_key", VALUE + "-2", source="migrate")
         second = self.make_manager().get_meta("aws_secret_access_key")
         assert second is not None
@@ -70,7 +74,7 @@ class MetadataContract:
         manager = self.make_manager()
         manager.set_secret("secret_key", VALUE, source="cli")
         before = self.make_manager().get_meta("secret_key")
-        self.make_manager().set_secret("secret_key", VALUE, source="copy")
+        self.replacing_manager("secret_key").set_secret("secret_key", VALUE, source="copy")
         assert self.make_manager().get_meta("secret_key") == before
 
     def test_meta_delete_removes_the_record(self) -> None:

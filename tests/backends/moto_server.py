@@ -30,6 +30,7 @@ from tests.backends.local_server import HOST, answers, local_server, shared_serv
 
 __all__ = [
     "REGION",
+    "TEAM_ACTIONS",
     "Moto",
     "aws_environment",
     "moto",
@@ -42,9 +43,22 @@ REGION = "us-east-1"
 PROFILE = "glassdome-tests"
 # Bootstrap credentials: accepted only for the unauthenticated set-up requests.
 _BOOTSTRAP = ("bootstrap", "bootstrap")
+# What docs/TEAMS.md tells a team to allow (there limited to the prefix's secrets).
+TEAM_ACTIONS = [
+    "secretsmanager:GetSecretValue",
+    "secretsmanager:DescribeSecret",
+    "secretsmanager:CreateSecret",
+    "secretsmanager:PutSecretValue",
+    "secretsmanager:RestoreSecret",
+    "secretsmanager:DeleteSecret",
+    "secretsmanager:TagResource",
+    "secretsmanager:UntagResource",
+    "secretsmanager:ListSecrets",
+]
 # Each user costs three unchecked requests: CreateUser, CreateAccessKey, PutUserPolicy.
 _USERS = {
     "glassdome": ["secretsmanager:*"],
+    "team": TEAM_ACTIONS,
     "reader": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
 }
 

@@ -45,7 +45,7 @@ ROOT_TOKEN = "root"
 # What glassdome needs on its prefix, as docs/TEAMS.md tells a team to grant it.
 POLICY = """
 path "{mount}/data/{prefix}/*" {{ capabilities = ["create", "read", "update"] }}
-path "{mount}/metadata/{prefix}/*" {{ capabilities = ["read", "list", "delete"] }}
+path "{mount}/metadata/{prefix}/*" {{ capabilities = ["read", "list", "update", "delete"] }}
 path "{mount}/metadata/{prefix}/" {{ capabilities = ["list"] }}
 path "{mount}/metadata/{prefix}" {{ capabilities = ["list"] }}
 """

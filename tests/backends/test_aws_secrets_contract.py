@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from tests.backends.contract import BackendContract
+from tests.backends.meta_contract import MetadataContract
 
 
-class TestAwsSecretsContract(BackendContract):
+class TestAwsSecretsContract(BackendContract, MetadataContract):
     """Each test gets its own name prefix; deletes keep AWS's recovery window (the default)."""
 
     backend_name = "aws"

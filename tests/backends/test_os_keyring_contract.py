@@ -6,11 +6,12 @@ import pytest
 
 from glassdome.core.secrets import SecretsManager
 from tests.backends.contract import BackendContract
+from tests.backends.meta_contract import MetadataContract
 
 pytestmark = pytest.mark.secret_service
 
 
-class TestOsKeyringContract(BackendContract):
+class TestOsKeyringContract(BackendContract, MetadataContract):
     """The contract, against a real gnome-keyring emptied of glassdome entries per test."""
 
     backend_name = "keyring"
