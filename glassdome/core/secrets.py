@@ -36,6 +36,7 @@ from glassdome.backends.base import (
     SecretBackend,
     SupportsMasterPassword,
     SupportsMetadata,
+    SupportsPeek,
 )
 from glassdome.core.selection import ENV_BACKEND, StoreDescription, choose, remember_backend
 from glassdome.errors import SecretStoreError
@@ -237,12 +238,13 @@ class SecretsManager:
         from glassdome.primitives.meta import stamp  # metadata is for writes, not `get`
 
         given = {normalize_name(name): record for name, record in (meta or {}).items()}
+        read = backend.peek if isinstance(backend, SupportsPeek) else backend.get
         records = {
             key: stamp(
                 backend.get_meta(key),
                 given.get(key),
                 source=source,
-                value_changed=backend.get(key) != value,
+                value_changed=read(key) != value,
             )
             for key, value in checked.items()
         }
