@@ -1,6 +1,6 @@
 """Invoke tasks: `invoke test`, `invoke lint`, and glassdome's own commands.
 
-`secrets.*`, `playbook.*` and `setup.*` are made from the CLI's parser
+`secrets.*`, `playbook.*`, `setup.*` and `verify` are made from the CLI's parser
 (`glassdome.parser.command_parsers`): each option, its help and its parsing are defined
 once, there, and each task runs `glassdome.cli.main` with the same words, so it
 prints the same one-line errors and ends with the same exit codes.
@@ -122,6 +122,8 @@ COMMANDS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "setup": {name: ("setup", name) for name in (*WIZARDS, "all")},
 }
+# invoke task -> the words of the glassdome command it runs, for tasks outside a group.
+TOP_COMMANDS: dict[str, tuple[str, ...]] = {"verify": ("verify",)}
 
 
 def _parameter(action: argparse.Action) -> str:
@@ -186,3 +188,5 @@ for _group, _tasks in COMMANDS.items():
     for _name, _words in _tasks.items():
         _collection.add_task(_command_task(_name, _words, _PARSERS[_words]))
     ns.add_collection(_collection)
+for _name, _words in TOP_COMMANDS.items():
+    ns.add_task(_command_task(_name, _words, _PARSERS[_words]))

@@ -31,6 +31,10 @@ def _dispatch(args: argparse.Namespace, term: Terminal, redactor: Redactor) -> i
     get_secrets_manager(prompt=term)  # the store asks for its password on this terminal
     if args.group == "secrets":
         return _dispatch_secrets(args, term)
+    if args.group == "verify":
+        from glassdome.commands.verify import verify
+
+        return verify(term, redactor, args.names, as_json=args.json)
     # The playbook engine is imported only by the commands that use it.
     if args.group == "playbook":
         from glassdome.commands import play as playbooks

@@ -21,7 +21,7 @@ __all__ = ["GROUPS", "build_parser", "command_parsers"]
 _QUOTED_REFUSAL = re.compile(
     r"""(invalid (?:choice|[\w ]+ value)): (?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")"""
 )
-GROUPS = ("secrets", "play", "playbook", "setup")  # the first words of every command
+GROUPS = ("secrets", "play", "playbook", "setup", "verify")  # the first words of every command
 
 
 class _Parser(argparse.ArgumentParser):
@@ -67,9 +67,28 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     groups.required = True
     if only in (None, "secrets"):
         _add_secrets_commands(groups)
-    if only != "secrets":
+    if only not in ("secrets", "verify"):
         _add_playbook_commands(groups)
+    if only in (None, "verify"):
+        _add_verify_command(groups)
     return parser
+
+
+def _add_verify_command(groups: Any) -> None:
+    p = _command(
+        groups,
+        "verify",
+        "Check stored credentials against their platforms with the wizards' read-only checks; "
+        "record the result (never a value).",
+        help="check stored credentials against their platforms",
+    )
+    p.add_argument(
+        "names",
+        nargs="*",
+        metavar="NAME",
+        help="only these secrets (default: every stored one)",
+    )
+    p.add_argument("--json", action="store_true", help="JSON Lines, one object per credential")
 
 
 def _add_secrets_commands(groups: Any) -> None:

@@ -24,7 +24,15 @@ from glassdome.steps.tls import TlsArgs, colon_hex, requests_session, warn_insec
 if TYPE_CHECKING:
     import requests
 
-__all__ = ["PROVIDERS", "AiVerifyKey", "MailcowVerifyKey", "scrub"]
+__all__ = [
+    "PROVIDERS",
+    "AiVerifyKey",
+    "MailcowVerifyKey",
+    "list_models",
+    "mailcow_status",
+    "mailcow_url",
+    "scrub",
+]
 
 TIMEOUT = 15.0
 _MESSAGE_LIMIT = 240
@@ -171,6 +179,28 @@ def base_url(provider: str, given: str | None) -> str:
     return url
 
 
+def list_models(args: AiKeyArgs) -> list[str]:
+    """The model ids the platform lists for the key (read-only); `StepFailed` in one line if not."""
+    label = PROVIDERS[args.provider][0]
+    url = base_url(args.provider, args.base_url)
+    if args.provider == "openai":
+        models_url = f"{url}/models"
+        headers = {"Authorization": f"Bearer {args.api_key}"}
+    else:
+        models_url = f"{url}/v1/models"
+        headers = {"x-api-key": args.api_key, "anthropic-version": _ANTHROPIC_VERSION}
+    response = _get(args, models_url, {**headers, "Accept": "application/json"}, args.timeout)
+    if response.status_code != 200:
+        raise _refused(label, models_url, response, args.api_key)
+    try:
+        return [str(model["id"]) for model in response.json()["data"]]
+    except (ValueError, KeyError, TypeError):
+        raise StepFailed(
+            f"{models_url}: HTTP 200 but not a model list; is this the {label} API? "
+            "(check the base URL)"
+        ) from None
+
+
 class AiVerifyKey(StepType[AiKeyArgs]):
     """Verify an OpenAI or Anthropic API key by listing the models; store it once verified.
 
@@ -199,23 +229,7 @@ class AiVerifyKey(StepType[AiKeyArgs]):
             plan.outputs = outputs
             return plan
         warn_insecure(args, ctx, url)
-        if args.provider == "openai":
-            models_url = f"{url}/models"
-            headers = {"Authorization": f"Bearer {args.api_key}"}
-        else:
-            models_url = f"{url}/v1/models"
-            headers = {"x-api-key": args.api_key, "anthropic-version": _ANTHROPIC_VERSION}
-        response = _get(args, models_url, {**headers, "Accept": "application/json"}, args.timeout)
-        if response.status_code != 200:
-            raise _refused(label, models_url, response, args.api_key)
-        try:
-            data = response.json()["data"]
-            ids = [str(model["id"]) for model in data]
-        except (ValueError, KeyError, TypeError):
-            raise StepFailed(
-                f"{models_url}: HTTP 200 but not a model list; is this the {label} API? "
-                "(check the base URL)"
-            ) from None
+        ids = list_models(args)
         outputs.update(models=len(ids), model_ids=ids[:5])
         found = f"{label} key works ({len(ids)} models{': ' + ', '.join(ids[:3]) if ids else ''})"
         plan = stored_plan(ctx, name, args.api_key, found)
@@ -247,6 +261,30 @@ class MailcowOutput(BaseModel):
     running: int | None = None
 
 
+def mailcow_url(args: MailcowArgs) -> str:
+    """The container status URL the key is checked against."""
+    where = args.host if args.port == 443 else f"{args.host}:{args.port}"
+    return f"https://{where}/api/v1/get/status/containers"
+
+
+def mailcow_status(args: MailcowArgs) -> tuple[int, int]:
+    """Read the container status with the key (read-only): how many containers, how many run."""
+    url = mailcow_url(args)
+    headers = {"X-API-Key": args.api_key, "Accept": "application/json"}
+    response = _get(args, url, headers, args.timeout)
+    if response.status_code != 200:
+        raise _refused("Mailcow", url, response, args.api_key)
+    try:
+        states = [str(item.get("state", "")) for item in response.json().values()]
+    except (ValueError, AttributeError):
+        # Mailcow answers a request that opened no API session with an empty 200.
+        raise StepFailed(
+            f"{url}: HTTP 200 but no container status; is this a Mailcow server, "
+            "and is the key an active API key?"
+        ) from None
+    return len(states), states.count("running")
+
+
 class MailcowVerifyKey(StepType[MailcowArgs]):
     """Verify a Mailcow API key against ``/api/v1/get/status/containers``; store it once verified.
 
@@ -262,7 +300,7 @@ class MailcowVerifyKey(StepType[MailcowArgs]):
     def check(self, args: MailcowArgs, ctx: StepContext) -> Plan:
         """Read the container status with the key (read-only), then compare with the store."""
         where = args.host if args.port == 443 else f"{args.host}:{args.port}"
-        url = f"https://{where}/api/v1/get/status/containers"
+        url = mailcow_url(args)
         name = normalize_name(args.name)
         _check_key("Mailcow API key", args.api_key)
         if not ctx.verify:
@@ -271,23 +309,10 @@ class MailcowVerifyKey(StepType[MailcowArgs]):
             plan.outputs = {"url": url}
             return plan
         warn_insecure(args, ctx, where)
-        headers = {"X-API-Key": args.api_key, "Accept": "application/json"}
-        response = _get(args, url, headers, args.timeout)
-        if response.status_code != 200:
-            raise _refused("Mailcow", url, response, args.api_key)
-        try:
-            status = response.json()
-            states = [str(item.get("state", "")) for item in status.values()]
-        except (ValueError, AttributeError):
-            # Mailcow answers a request that opened no API session with an empty 200.
-            raise StepFailed(
-                f"{url}: HTTP 200 but no container status; is this a Mailcow server, "
-                "and is the key an active API key?"
-            ) from None
-        running = states.count("running")
-        found = f"Mailcow key works ({running} of {len(states)} containers running)"
+        containers, running = mailcow_status(args)
+        found = f"Mailcow key works ({running} of {containers} containers running)"
         plan = stored_plan(ctx, name, args.api_key, found)
-        plan.outputs = {"url": url, "containers": len(states), "running": running}
+        plan.outputs = {"url": url, "containers": containers, "running": running}
         return plan
 
     def apply(self, args: MailcowArgs, ctx: StepContext, plan: Plan) -> dict[str, Any]:

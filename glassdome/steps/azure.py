@@ -11,7 +11,7 @@ file (or an explicit ``insecure``) applies to the token request too.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +35,7 @@ __all__ = [
     "GUID",
     "Subscription",
     "VerifyServicePrincipal",
+    "check_principal",
 ]
 
 DEFAULT_AUTHORITY_HOST = "login.microsoftonline.com"
@@ -169,6 +170,22 @@ def read_subscription(
     )
 
 
+def check_principal(
+    args: VerifyServicePrincipalArgs, register_secret: Callable[[str], None]
+) -> Subscription:
+    """Get an ARM token with the client secret and read the subscription (read-only).
+
+    The token is handed to *register_secret* the moment it exists (it must never be
+    shown); `StepFailed` in one line when either request is refused or cannot be made.
+    """
+    if args.tls == "ca" and not Path(args.ca_file or "").expanduser().is_file():
+        raise StepFailed(f"CA file {args.ca_file} not found (tls: ca)")
+    with requests_session(args) as session:
+        token = arm_token(args, session)
+        register_secret(token)
+        return read_subscription(args, session, token)
+
+
 class VerifyServicePrincipalArgs(TlsArgs):
     """A service principal, the subscription it should reach, and the cloud's endpoints."""
 
@@ -227,13 +244,8 @@ class VerifyServicePrincipal(StepType[VerifyServicePrincipalArgs]):
         key = normalize_name(args.secret_name)
         outputs: dict[str, Any] = {"subscription_name": "", "subscription_state": ""}
         if ctx.verify:
-            if args.tls == "ca" and not Path(args.ca_file or "").expanduser().is_file():
-                raise StepFailed(f"CA file {args.ca_file} not found (tls: ca)")
             warn_insecure(args, ctx, f"{args.authority_host} and {args.arm_endpoint}")
-            with requests_session(args) as session:
-                token = arm_token(args, session)
-                ctx.register_secret(token)
-                subscription = read_subscription(args, session, token)
+            subscription = check_principal(args, ctx.register_secret)
             outputs = {
                 "subscription_name": subscription.name,
                 "subscription_state": subscription.state,

@@ -19,6 +19,7 @@ from glassdome.errors import GlassdomeError
 from glassdome.steps.base import Plan, StepContext, StepFailed, StepType, step_meta
 from glassdome.steps.proxmox_api import (
     TOKEN_NAME_RULE,
+    Endpoint,
     InstanceEndpoint,
     call,
     failure,
@@ -31,7 +32,7 @@ from glassdome.steps.tls import warn_insecure
 if TYPE_CHECKING:
     from glassdome.primitives.meta import SecretMeta
 
-__all__ = ["ApiToken", "TokenArgs", "VerifyToken", "token_value"]
+__all__ = ["ApiToken", "TokenArgs", "TokenCheck", "VerifyToken", "check_token", "token_value"]
 
 
 class _TokenId(InstanceEndpoint):
@@ -232,6 +233,37 @@ def _has_acl(api: Any, args: ApiTokenArgs, full_id: str) -> bool:
 # --- proxmox.verify_token ------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class TokenCheck:
+    """What PVE says of a token used alone: its version and what the token may do."""
+
+    version: str
+    privileges: int  # over all paths
+    paths: int
+
+
+def check_token(args: Endpoint, token_name: str, value: str, *, if_401: str = "") -> TokenCheck:
+    """Authenticate with the token ``args.user!token_name`` alone (read-only) and say what it holds.
+
+    `StepFailed` in one line when PVE refuses it (*if_401* added on a 401), cannot be
+    reached, or the token holds no privileges at all.
+    """
+    full_id = f"{args.user}!{token_name}"
+    api = token_api(args, token_name, value)
+    try:
+        version = api.version.get()["version"]
+        permissions = api.access.permissions.get() or {}
+    except Exception as exc:  # noqa: BLE001 - requests, urllib3 and proxmoxer errors alike
+        raise failure(args, f"the token {full_id}", exc, if_401=if_401) from None
+    privileges = sum(len(privs) for privs in permissions.values() if isinstance(privs, dict))
+    if not privileges:
+        raise StepFailed(
+            f"{args.where}: the token {full_id} works but holds no privileges; grant it a "
+            f"role, e.g. pveum acl modify / --roles PVEVMAdmin --tokens '{full_id}'"
+        )
+    return TokenCheck(str(version), privileges, len(permissions))
+
+
 class TokenArgs(_TokenId):
     """A token to use: its id and, for one not stored yet, its secret."""
 
@@ -287,28 +319,18 @@ class VerifyToken(StepType[TokenArgs]):
         if not ctx.verify:
             message = f"{full_id}: not verified (--no-verify){store_note}"
             return Plan(bool(stores), message, outputs, stores)
-        api = token_api(args, args.token_id, value)
         hint = (
             ""
             if args.token_value
             else f" (the stored {secret_name} is stale: rerun with rotate=true)"
         )
-        try:
-            version = api.version.get()["version"]
-            permissions = api.access.permissions.get() or {}
-        except Exception as exc:  # noqa: BLE001 - requests, urllib3 and proxmoxer errors alike
-            raise failure(args, f"the token {full_id}", exc, if_401=hint) from None
-        privileges = sum(len(privs) for privs in permissions.values() if isinstance(privs, dict))
-        if not privileges:
-            raise StepFailed(
-                f"{args.where}: the token {full_id} works but holds no privileges; grant it a "
-                f"role, e.g. pveum acl modify / --roles PVEVMAdmin --tokens '{full_id}'"
-            )
+        found = check_token(args, args.token_id, value, if_401=hint)
+        version, privileges, paths = found.version, found.privileges, found.paths
         outputs |= {"version": str(version), "privileges": privileges}
         return Plan(
             bool(stores),
             f"{full_id} works with the token alone: PVE {version}, {privileges} privileges "
-            f"on {len(permissions)} path{'s' if len(permissions) != 1 else ''}{store_note}",
+            f"on {paths} path{'s' if paths != 1 else ''}{store_note}",
             outputs,
             stores,
         )

@@ -34,6 +34,7 @@ TASKS = {
     "setup.azure",
     "setup.esxi",
     "setup.proxmox",
+    "verify",
 }
 
 
@@ -82,6 +83,16 @@ def test_each_command_task_takes_exactly_the_commands_options(group: str, name: 
     arguments = task.get_arguments()
     given = {argument.names[0]: argument.kind is list for argument in arguments}
     assert given == _options(command_parsers()[words])
+    assert all(argument.help for argument in arguments), [a.name for a in arguments]
+    assert task.__doc__
+
+
+def test_the_verify_task_takes_exactly_the_commands_options():
+    tasks = _tasks()
+    task = tasks.ns.tasks["verify"]
+    arguments = task.get_arguments()
+    given = {argument.names[0]: argument.kind is list for argument in arguments}
+    assert given == _options(command_parsers()[tasks.TOP_COMMANDS["verify"]])
     assert all(argument.help for argument in arguments), [a.name for a in arguments]
     assert task.__doc__
 
