@@ -116,12 +116,15 @@ def _selected(
 
 def _record(manager: SecretsManager, outcomes: Sequence[Outcome], now: str) -> None:
     """Write each checked credential's ``last_check`` (and ``verified`` when ok)."""
-    for outcome in outcomes:
-        if outcome.checked:
-            verified = now if outcome.ok else None
-            manager.update_meta(
-                outcome.name, SecretMeta(verified=verified, last_check=outcome.result)
+    manager.update_many_meta(  # one write for the whole run
+        {
+            outcome.name: SecretMeta(
+                verified=now if outcome.ok else None, last_check=outcome.result
             )
+            for outcome in outcomes
+            if outcome.checked
+        }
+    )
 
 
 def _render(term: Terminal, outcomes: Sequence[Outcome], *, as_json: bool) -> None:

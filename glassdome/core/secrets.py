@@ -268,14 +268,23 @@ class SecretsManager:
 
         Does nothing where the backend keeps no metadata or *name* is not stored.
         """
+        self.update_many_meta({name: meta})
+
+    def update_many_meta(self, changes: Mapping[str, SecretMeta]) -> None:
+        """`update_meta` for several names in one write (where the backend allows)."""
         backend = self._writable()
-        key = normalize_name(name)
-        if not isinstance(backend, SupportsMetadata) or key not in backend.names():
+        if not changes or not isinstance(backend, SupportsMetadata):
             return
         from glassdome.primitives.meta import SecretMeta
 
-        old = backend.get_meta(key) or SecretMeta()
-        backend.set_with_meta({}, {key: old.merged(meta)})
+        stored = set(backend.names())
+        records = {}
+        for name, meta in changes.items():
+            key = normalize_name(name)
+            if key in stored:
+                records[key] = (backend.get_meta(key) or SecretMeta()).merged(meta)
+        if records:
+            backend.set_with_meta({}, records)
 
     def delete_secret(self, name: str) -> bool:
         """Delete *name*; return whether it existed."""
