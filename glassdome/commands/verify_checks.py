@@ -93,6 +93,17 @@ def _host_port(text: str, default: int) -> tuple[str, int]:
         return parts.hostname or "", default
 
 
+def _endpoint(
+    host: str | None, port: int, recorded: str | None, variable: str, wizard: str
+) -> tuple[str, int]:
+    """The host and port from settings, else as the wizard recorded them, else an error."""
+    if not host and recorded:
+        host, port = _host_port(recorded, 443)
+    if not host:
+        raise StepFailed(f"{variable} is not set: run `glassdome setup {wizard}`")
+    return host, port
+
+
 def _failing(exc: StepFailed) -> Callable[[], None]:
     def run() -> None:
         raise exc
@@ -207,11 +218,7 @@ def _esxi(job: _Job) -> Callable[[], None]:
 
     meta, value, s = job.meta, job.value, job.settings
 
-    host, port = s.esxi_host, s.esxi_port
-    if not host and meta.identity.get("host"):
-        host, port = _host_port(meta.identity["host"], 443)
-    if not host:
-        raise StepFailed("ESXI_HOST is not set: run `glassdome setup esxi`")
+    host, port = _endpoint(s.esxi_host, s.esxi_port, meta.identity.get("host"), "ESXI_HOST", "esxi")
     user = meta.identity.get("user") or s.esxi_user
     tls = _tls(s.esxi_verify_ssl, s.esxi_ca_file, s.esxi_tls_fingerprint)
     job.insecure = f"{host}:{port}" if tls["tls"] == "insecure" else None
@@ -241,11 +248,9 @@ def _mailcow(job: _Job) -> Callable[[], None]:
 
     meta, value, s = job.meta, job.value, job.settings
 
-    host, port = s.mail_host, s.mail_port
-    if not host and meta.identity.get("base_url"):
-        host, port = _host_port(meta.identity["base_url"], 443)
-    if not host:
-        raise StepFailed("MAIL_HOST is not set: run `glassdome setup ai`")
+    host, port = _endpoint(
+        s.mail_host, s.mail_port, meta.identity.get("base_url"), "MAIL_HOST", "ai"
+    )
     tls = _tls(s.mail_verify_ssl, s.mail_ca_file, s.mail_tls_fingerprint)
     job.insecure = f"{host}:{port}" if tls["tls"] == "insecure" else None
     args = _model(MailcowArgs, host=host, port=port, api_key=value, name=job.name, **tls)
