@@ -154,7 +154,7 @@ class VerifyAccessKey(StepType[VerifyAccessKeyArgs]):
         age = plan.data if isinstance(plan.data, KeyAge) else None
         if age is not None:  # "expires" is when rotation is due (CIS 1.14), not a hard end
             meta = replace(
-                meta, expires=age.due, identity={**meta.identity, "created": age.created}
+                meta, expires=age.due, identity={**meta.identity, "key_created": age.created}
             )
         ctx.store(normalize_name(args.secret_name), args.secret_access_key, meta)
         return dict(plan.outputs)

@@ -50,9 +50,7 @@ def test_a_token_created_without_a_lifetime_never_expires(pve: PveServer, cli: W
     assert doctor_expiry(cli, "proxmox_token_value") is None
 
 
-def test_an_existing_token_that_may_read_itself_records_its_expire(
-    pve: PveServer, cli: WizardCli
-):
+def test_an_existing_token_that_may_read_itself_records_its_expire(pve: PveServer, cli: WizardCli):
     secret = pve.state.add_token("root@pam", "ci", privsep=0)
     pve.state.tokens[("root@pam", "ci")].expire = int(time.time()) + 5 * DAY
     answers = base_answers(pve, mode="existing", token_id="root@pam!ci")
@@ -87,9 +85,7 @@ def test_an_existing_token_refused_its_own_entry_records_no_expiry_and_goes_on(
     assert doctor_expiry(cli, "proxmox_token_value") is None
 
 
-def test_a_lifetime_out_of_range_is_refused_before_anything_is_sent(
-    pve: PveServer, cli: WizardCli
-):
+def test_a_lifetime_out_of_range_is_refused_before_anything_is_sent(pve: PveServer, cli: WizardCli):
     result = wizard(cli, base_answers(pve, expire_days=5000), **with_password())
     assert result.code == 3, str(result)
     assert "expire_days: must be at most 3650" in result.err
