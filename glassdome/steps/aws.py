@@ -8,12 +8,14 @@ boto3 follows ``AWS_ENDPOINT_URL`` / ``AWS_ENDPOINT_URL_STS`` (and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from glassdome.primitives.names import normalize_name
+from glassdome.steps.aws_keys import KeyAge, key_age, max_age_days
 from glassdome.steps.base import (
     Plan,
     StepArgs,
@@ -85,6 +87,12 @@ def caller_identity(access_key_id: str, secret_access_key: str, region: str) -> 
     )
 
 
+def _said(age: KeyAge | None) -> str:
+    if age is None:
+        return "key age not readable (iam:ListAccessKeys), no rotation date recorded"
+    return f"key created {age.created}, rotation due {age.due}"
+
+
 class VerifyAccessKeyArgs(StepArgs):
     """An access key, the region to use it in, and where to store its secret."""
 
@@ -118,14 +126,21 @@ class VerifyAccessKey(StepType[VerifyAccessKeyArgs]):
     def check(self, args: VerifyAccessKeyArgs, ctx: StepContext) -> Plan:
         """Ask STS who the key is, then compare the secret with the stored one."""
         key = normalize_name(args.secret_name)
+        max_days = max_age_days(os.environ)
         outputs: dict[str, Any] = {"account": "", "arn": "", "user_id": ""}
+        age = None
         if ctx.verify:
             who = caller_identity(args.access_key_id, args.secret_access_key, args.region)
             outputs = {"account": who.account, "arn": who.arn, "user_id": who.user_id}
-            said = f"account {who.account}, {who.arn}"
+            age = key_age(
+                args.access_key_id, args.secret_access_key, args.region, who.arn, max_days
+            )
+            said = f"account {who.account}, {who.arn}; {_said(age)}"
         else:
             said = f"{args.access_key_id} not verified (--no-verify)"
-        return stored_plan(ctx, key, args.secret_access_key, said, outputs)
+        plan = stored_plan(ctx, key, args.secret_access_key, said, outputs)
+        plan.data = age
+        return plan
 
     def apply(self, args: VerifyAccessKeyArgs, ctx: StepContext, plan: Plan) -> dict[str, Any]:
         """Store the verified secret now, before any later step can fail."""
@@ -136,5 +151,10 @@ class VerifyAccessKey(StepType[VerifyAccessKeyArgs]):
             arn=str(who.get("arn", "")),
             access_key_id=args.access_key_id,
         )
+        age = plan.data if isinstance(plan.data, KeyAge) else None
+        if age is not None:  # "expires" is when rotation is due (CIS 1.14), not a hard end
+            meta = replace(
+                meta, expires=age.due, identity={**meta.identity, "key_created": age.created}
+            )
         ctx.store(normalize_name(args.secret_name), args.secret_access_key, meta)
         return dict(plan.outputs)

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, Field, field_validator
 
 from glassdome.primitives.names import normalize_name
+from glassdome.steps.azure_graph import DEFAULT_GRAPH_ENDPOINT, SecretEnd, read_secret_end
 from glassdome.steps.base import Plan, StepContext, StepFailed, StepType, step_meta, stored_plan
 from glassdome.steps.net import TIMEOUT, connect_error_from, network_cause
 from glassdome.steps.tls import TlsArgs, requests_session, warn_insecure
@@ -79,8 +80,10 @@ def _entra_error(message: str) -> str:
     return first
 
 
-def arm_token(args: VerifyServicePrincipalArgs, session: requests.Session) -> str:
-    """A bearer token for ARM from Microsoft Entra ID; `StepFailed` in one line if refused."""
+def arm_token(
+    args: VerifyServicePrincipalArgs, session: requests.Session, scope: str | None = None
+) -> str:
+    """A bearer token for ARM (or *scope*) from Entra ID; `StepFailed` in one line if refused."""
     try:
         from azure.core.exceptions import AzureError, ClientAuthenticationError
         from azure.core.pipeline.transport import RequestsTransport
@@ -108,7 +111,7 @@ def arm_token(args: VerifyServicePrincipalArgs, session: requests.Session) -> st
                 transport=transport,
                 retry_total=0,
             )
-            return str(credential.get_token(f"{args.arm_endpoint}/.default").token)
+            return str(credential.get_token(scope or f"{args.arm_endpoint}/.default").token)
     except ClientAuthenticationError as exc:
         # azure-identity reports network failures as authentication errors too.
         if network_cause(exc) is not None:
@@ -198,6 +201,9 @@ class VerifyServicePrincipalArgs(TlsArgs):
         description="Entra ID login host[:port]",
     )
     arm_endpoint: str = Field(DEFAULT_ARM_ENDPOINT, description="Azure Resource Manager https URL")
+    graph_endpoint: str = Field(
+        DEFAULT_GRAPH_ENDPOINT, description="Microsoft Graph https URL (the secret's end date)"
+    )
     secret_name: str = Field("azure_client_secret", description="the store name of the secret")
 
     @field_validator("authority_host")
@@ -209,7 +215,7 @@ class VerifyServicePrincipalArgs(TlsArgs):
             raise ValueError("must be a host name with an optional :port (https is implied)")
         return host
 
-    @field_validator("arm_endpoint")
+    @field_validator("arm_endpoint", "graph_endpoint")
     @classmethod
     def _https(cls, value: str) -> str:
         url = value.strip().rstrip("/")
@@ -224,6 +230,8 @@ class VerifyServicePrincipalOutput(BaseModel):
 
     subscription_name: str = Field("", description="the subscription's display name")
     subscription_state: str = Field("", description="Enabled, Disabled, Warned, ...")
+    expiry_known: bool = Field(False, description="whether Graph told the secret's end date")
+    expires: str = Field("", description="the client secret's endDateTime (UTC), if known")
 
 
 class VerifyServicePrincipal(StepType[VerifyServicePrincipalArgs]):
@@ -243,6 +251,7 @@ class VerifyServicePrincipal(StepType[VerifyServicePrincipalArgs]):
         """Get a token, read the subscription, then compare the secret with the stored one."""
         key = normalize_name(args.secret_name)
         outputs: dict[str, Any] = {"subscription_name": "", "subscription_state": ""}
+        end = SecretEnd(reason="not verified")
         if ctx.verify:
             warn_insecure(args, ctx, f"{args.authority_host} and {args.arm_endpoint}")
             subscription = check_principal(args, ctx.register_secret)
@@ -250,15 +259,26 @@ class VerifyServicePrincipal(StepType[VerifyServicePrincipalArgs]):
                 "subscription_name": subscription.name,
                 "subscription_state": subscription.state,
             }
-            said = f"subscription {subscription.name!r} ({subscription.state})"
+            end = read_secret_end(args, ctx.register_secret)
+            said = f"subscription {subscription.name!r} ({subscription.state}); {end.said}"
         else:
             said = f"client {args.client_id} not verified (--no-verify)"
-        return stored_plan(ctx, key, args.client_secret, said, outputs)
+        outputs |= {"expiry_known": end.known, "expires": end.expires}
+        plan = stored_plan(ctx, key, args.client_secret, said, outputs)
+        plan.data = end
+        return plan
 
     def apply(
         self, args: VerifyServicePrincipalArgs, ctx: StepContext, plan: Plan
     ) -> dict[str, Any]:
         """Store the verified secret now, before any later step can fail."""
-        meta = step_meta("azure", tenant=args.tenant_id, client_id=args.client_id)
+        end = plan.data if isinstance(plan.data, SecretEnd) else SecretEnd()
+        meta = step_meta(
+            "azure",
+            expires=end.expires or None,
+            tenant=args.tenant_id,
+            client_id=args.client_id,
+            key_id=end.key_id,
+        )
         ctx.store(normalize_name(args.secret_name), args.client_secret, meta)
         return dict(plan.outputs)

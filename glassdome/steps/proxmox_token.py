@@ -11,7 +11,7 @@ travels in the plan. How requests are trusted and errors worded:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
@@ -27,10 +27,15 @@ from glassdome.steps.proxmox_api import (
     login,
     token_api,
 )
+from glassdome.steps.proxmox_expiry import (
+    MAX_EXPIRE_DAYS,
+    TokenLife,
+    expire_at,
+    expires_text,
+    read_life,
+    token_meta,
+)
 from glassdome.steps.tls import warn_insecure
-
-if TYPE_CHECKING:
-    from glassdome.primitives.meta import SecretMeta
 
 __all__ = ["ApiToken", "TokenArgs", "TokenCheck", "VerifyToken", "check_token", "token_value"]
 
@@ -66,6 +71,9 @@ class ApiTokenArgs(_TokenId):
     rotate: bool = Field(False, description="delete and recreate the token if it exists")
     store_password: bool = False
     comment: str = "glassdome"
+    expire_days: int = Field(
+        0, ge=0, le=MAX_EXPIRE_DAYS, description="lifetime of a new token; 0: no expiry"
+    )
 
     @field_validator("otp", mode="before")
     @classmethod
@@ -147,7 +155,8 @@ class ApiToken(StepType[ApiTokenArgs]):
         said = {
             "password": f"store the password as {names.password_secret}",
             "delete": "delete the token (rotate)",
-            "create": f"create the token and store its secret as {names.token_secret}",
+            "create": f"create the token{_lifetime(args)} and store its secret as "
+            f"{names.token_secret}",
             "privsep": f"set privilege separation {'on' if args.privsep else 'off'}",
             "acl": f"grant {args.role} on {args.acl_path}",
         }
@@ -173,6 +182,7 @@ class ApiToken(StepType[ApiTokenArgs]):
                 token.post,
                 privsep=int(args.privsep),
                 comment=args.comment,
+                **({"expire": expire_at(args.expire_days)} if args.expire_days else {}),
             )
             value = str((created or {}).get("value") or "")
             if not value:
@@ -182,8 +192,9 @@ class ApiToken(StepType[ApiTokenArgs]):
                 # A new token replaces any stored secret of the old one on purpose: read it
                 # first, so a check-and-set store (vault) writes on the version read.
                 ctx.secrets().get_secret(names.token_secret)
-                info = (created or {}).get("info")  # what PVE says of the token (no secret)
-                ctx.store(names.token_secret, value, _token_meta(args, info))
+                info = (created or {}).get("info") or {}  # what PVE says of it (no secret)
+                expires = expires_text(info.get("expire") if isinstance(info, dict) else None)
+                ctx.store(names.token_secret, value, token_meta(args, full_id, expires))
             except GlassdomeError as exc:
                 # A token whose secret is lost is useless: take it away again.
                 call(args, f"delete the token {full_id}", token.delete)
@@ -205,18 +216,8 @@ class ApiToken(StepType[ApiTokenArgs]):
         return dict(plan.outputs)
 
 
-def _token_meta(args: _TokenId, info: Any = None) -> SecretMeta:
-    """What is stored beside a token's secret: the server, the full token id, its expiry.
-
-    *info* is what PVE said about the token (``expire``: epoch seconds, 0 for never).
-    """
-    expire = info.get("expire") if isinstance(info, dict) else None
-    expires = None
-    if isinstance(expire, int) and expire > 0:
-        from datetime import UTC, datetime
-
-        expires = datetime.fromtimestamp(expire, UTC).isoformat().replace("+00:00", "Z")
-    return step_meta("proxmox", expires=expires, host=args.where, token_id=args.full_id)
+def _lifetime(args: ApiTokenArgs) -> str:
+    return f" (expiring in {args.expire_days} days)" if args.expire_days else ""
 
 
 def _has_acl(api: Any, args: ApiTokenArgs, full_id: str) -> bool:
@@ -327,17 +328,20 @@ class VerifyToken(StepType[TokenArgs]):
         found = check_token(args, args.token_id, value, if_401=hint)
         version, privileges, paths = found.version, found.privileges, found.paths
         outputs |= {"version": str(version), "privileges": privileges}
+        life = read_life(args, args.token_id, value)
         return Plan(
             bool(stores),
             f"{full_id} works with the token alone: PVE {version}, {privileges} privileges "
-            f"on {paths} path{'s' if paths != 1 else ''}{store_note}",
+            f"on {paths} path{'s' if paths != 1 else ''}; {life.said}{store_note}",
             outputs,
             stores,
+            data=life,
         )
 
     def apply(self, args: TokenArgs, ctx: StepContext, plan: Plan) -> dict[str, Any]:
-        """Store the secret that was just verified."""
+        """Store the secret that was just verified, with the expiry PVE told (if it did)."""
+        life = plan.data if isinstance(plan.data, TokenLife) else TokenLife(readable=False)
         for name, value in plan.stores.items():
             if value is not None:
-                ctx.store(name, value, _token_meta(args))
+                ctx.store(name, value, token_meta(args, args.full_id, life.expires))
         return dict(plan.outputs)

@@ -23,6 +23,7 @@ _BUILTIN = {
     "secret.set": "glassdome.steps.secret:SecretSet",
     "secret.require": "glassdome.steps.secret:SecretRequire",
     "secret.generate": "glassdome.steps.secret:SecretGenerate",
+    "secret.expires": "glassdome.steps.expires:SecretExpires",
     "config.set": "glassdome.steps.config:ConfigSet",
     "assert": "glassdome.steps.checks:Assert",
     "message": "glassdome.steps.checks:Message",

@@ -60,6 +60,8 @@ _USERS = {
     "glassdome": ["secretsmanager:*"],
     "team": TEAM_ACTIONS,
     "reader": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+    # May read its own keys' ages (the AWS wizard's expiry); no other user may.
+    "keyreader": ["iam:ListAccessKeys"],
 }
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from glassdome.playbook.run import playbook_label
-from glassdome.steps.proxmox_token import ApiTokenArgs, _token_meta
+from glassdome.steps.proxmox_expiry import expires_text, token_meta
+from glassdome.steps.proxmox_token import ApiTokenArgs
 from tests.playbook.support import PlaybookCli, counts, store
 
 PLAYBOOK = """\
@@ -80,7 +81,9 @@ def test_a_playbook_outside_every_root_is_named_by_its_full_path(tmp_path: Path)
 
 def test_a_proxmox_token_with_an_expiry_records_it_in_utc():
     args = ApiTokenArgs(host="pve.lab", password="pw", token_id="root@pam!ci")
-    assert _token_meta(args, {"expire": 1_800_000_000}).expires == "2027-01-15T08:00:00Z"
-    never = _token_meta(args, {"expire": 0})
+    expires = expires_text(1_800_000_000)
+    assert token_meta(args, args.full_id, expires).expires == "2027-01-15T08:00:00Z"
+    assert expires_text(0) is None
+    never = token_meta(args, args.full_id, expires_text(0))
     assert never.expires is None
     assert dict(never.identity) == {"host": "pve.lab:8006", "token_id": "root@pam!ci"}

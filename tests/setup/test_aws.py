@@ -10,8 +10,8 @@ for everyone; no other AWS variable or config file reaches it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -53,6 +53,9 @@ class Moto:
     url: str
     key_id: str
     secret: str
+    # Every user's key, by user name (tests.backends.moto_server); only "keyreader" may
+    # call iam:ListAccessKeys.
+    keys: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def _no_aws(env: dict[str, str], home: Path) -> dict[str, str]:
@@ -70,7 +73,7 @@ def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Moto]:
     """moto's server with authentication enforced (tests.backends.moto_server), and a key."""
     with moto_server(tmp_path_factory.mktemp("moto")) as server:
         key_id, secret = server.keys["glassdome"]
-        yield Moto(server.endpoint, key_id, secret)
+        yield Moto(server.endpoint, key_id, secret, dict(server.keys))
 
 
 @dataclass
@@ -146,7 +149,8 @@ def test_answers_file_through_invoke_then_a_second_run_changes_nothing(cli: AwsC
     ]
     verify = step_events(second)[0]
     who = f"account {ACCOUNT}, arn:aws:iam::{ACCOUNT}:user/{USER}"
-    assert verify["message"] == f"{who}; aws_secret_access_key already stored"
+    no_age = "key age not readable (iam:ListAccessKeys), no rotation date recorded"
+    assert verify["message"] == f"{who}; {no_age}; aws_secret_access_key already stored"
     assert (cli.cwd / ".env").read_bytes() == env_after_first
     assert (cli.home / "secrets.encrypted").read_bytes() == store_after_first
     assert_no_leak(moto.secret, cli.outputs)

@@ -96,6 +96,7 @@ def answers(peer: AzurePeer, ca_file: Path, **changes: str) -> dict[str, str]:
         "subscription_id": peer.subscription_id,
         "authority_host": peer.authority,
         "arm_endpoint": peer.arm_endpoint,
+        "graph_endpoint": peer.graph_endpoint,
         "tls": "ca",
         "ca_file": str(ca_file),
     }
@@ -146,15 +147,18 @@ def test_pty_typed_answers_get_a_token_read_the_subscription_and_store_the_secre
     child.sendline(asked["authority_host"])
     child.expect(r"Azure Resource Manager endpoint.*\(https://management\.azure\.com\)")
     child.sendline(asked["arm_endpoint"])
+    child.expect(r"Microsoft Graph endpoint.*\(https://graph\.microsoft\.com\)")
+    child.sendline(asked["graph_endpoint"])
     child.expect(r"How to trust the servers' certificates.*\(verify\)")
     child.sendline("ca")
     child.expect("CA file")
     child.sendline(asked["ca_file"])
     code, transcript = finish(child)
     assert code == 0, transcript
-    assert "subscription 'Lab subscription' (Enabled); azure_client_secret will be stored" in (
-        transcript
-    )
+    key_id = peer.password_credentials[0]["keyId"]
+    assert "subscription 'Lab subscription' (Enabled); the client secret" in transcript
+    assert f"({key_id}) expires" in transcript
+    assert "azure_client_secret will be stored" in transcript
     assert cli.get("azure_client_secret") == SECRET
     assert_env_written(cli.cwd, peer, ca_file)
     assert_no_leak(SECRET, [transcript, *cli.outputs, (cli.cwd / ".env").read_text()])
@@ -187,10 +191,14 @@ def test_answers_file_through_invoke_then_a_second_run_changes_nothing(
     assert second.code == 0, str(second)
     assert [(e["id"], e["status"]) for e in step_events(second)] == [
         ("verify", "ok"),
+        ("ask_expiry", "skipped"),
+        ("expiry", "skipped"),
         ("settings", "ok"),
     ]
+    end = peer.password_credentials[0]
     assert step_events(second)[0]["message"] == (
-        "subscription 'Lab subscription' (Enabled); azure_client_secret already stored"
+        f"subscription 'Lab subscription' (Enabled); the client secret ({end['keyId']}) "
+        f"expires {end['endDateTime']}; azure_client_secret already stored"
     )
     assert (cli.cwd / ".env").read_bytes() == env_after_first
     assert (cli.home / "secrets.encrypted").read_bytes() == store_after_first

@@ -13,10 +13,17 @@ No simulator exists for Azure, so this follows the documented protocols:
 - ARM's ``GET /subscriptions/{id}?api-version=...`` with ``Authorization:
   Bearer``: the subscription, or ``{"error": {"code", "message"}}`` with 401
   (``AuthenticationFailed``, ``InvalidAuthenticationToken``), 404
-  (``SubscriptionNotFound``) or 400 (``MissingApiVersionParameter``).
+  (``SubscriptionNotFound``) or 400 (``MissingApiVersionParameter``);
+- Microsoft Graph's ``GET /v1.0/applications(appId='{appId}')?$select=passwordCredentials``
+  with a token for ``{graph}/.default``: ``{"@odata.context", "passwordCredentials":
+  [{customKeyIdentifier, displayName, endDateTime, hint, keyId, secretText: null,
+  startDateTime}]}``, or ``{"error": {"code", "message", "innerError"}}`` with 401
+  (``InvalidAuthenticationToken``), 403 (``Authorization_RequestDenied``, when the
+  principal may not read applications) or 404 (``Request_ResourceNotFound``).
 
-Identity and ARM share one host and port here (the wizard takes both as
-inputs). The certificate comes from a per-run `trustme` CA. Every request is
+Identity, ARM and Graph share one port here (the wizard takes each as an input);
+Graph is addressed as ``localhost`` (`graph_endpoint`), so its tokens have an
+audience of their own. The certificate comes from a per-run `trustme` CA. Every request is
 logged (method and path, never a body) so tests can see what the client asked.
 """
 
@@ -31,15 +38,17 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from tests.https_peer import Certificate, HttpsPeer, HttpsServer
+from tests.setup.peers.azure_graph import application, credential
 
 __all__ = ["AzurePeer"]
 
 _TOKEN = re.compile(r"^/(?P<tenant>[^/]+)/oauth2/v2\.0/token$")
 _OPENID = re.compile(r"^/(?P<tenant>[^/]+)/v2\.0/\.well-known/openid-configuration$")
 _SUBSCRIPTION = re.compile(r"^/subscriptions/(?P<id>[^/]+)$")
+_APPLICATION = re.compile(r"^/v1\.0/applications\(appId='(?P<app>[^']+)'\)$")
 
 
 @dataclass
@@ -53,9 +62,21 @@ class AzurePeer(HttpsPeer):
     display_name: str = "Lab subscription"
     requests: list[tuple[str, str]] = field(default_factory=list)
     tokens: set[str] = field(default_factory=set)
+    graph_tokens: set[str] = field(default_factory=set)
+    # Whether the principal may read its own application in Graph (else 403).
+    graph_readable: bool = True
+    # The application's client secrets as Graph lists them; by default the one in use.
+    password_credentials: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         super().__init__(Certificate(), _Handler, name="azure-peer")
+        if not self.password_credentials:
+            self.password_credentials.append(credential(self.client_secret, days=180))
+
+    @property
+    def graph_endpoint(self) -> str:
+        """Microsoft Graph as the wizard takes it: this server, addressed as localhost."""
+        return f"https://localhost:{self.port}"
 
     @property
     def authority(self) -> str:
@@ -143,6 +164,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._openid(match.group("tenant"))
         elif match := _SUBSCRIPTION.match(parts.path):
             self._subscription(match.group("id"), parse_qs(parts.query))
+        elif match := _APPLICATION.match(unquote(parts.path)):
+            self._send(*application(self.peer, self.headers, match.group("app"), parts.query))
         else:
             self._send(404, {"error": {"code": "NotFound", "message": "no such path"}})
 
@@ -217,7 +240,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._aad_error(401, "invalid_client", 7000215, self.peer.wrong_secret_description())
             return
         scope = form.get("scope", "")
-        if f"{self.peer.arm_endpoint}/.default" not in scope.split():
+        graph = f"{self.peer.graph_endpoint}/.default" in scope.split()
+        if not graph and f"{self.peer.arm_endpoint}/.default" not in scope.split():
             self._aad_error(
                 400,
                 "invalid_scope",
@@ -227,7 +251,7 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
         token = secrets.token_urlsafe(32)
-        self.peer.tokens.add(token)
+        (self.peer.graph_tokens if graph else self.peer.tokens).add(token)
         self._send(
             200,
             {

@@ -17,7 +17,7 @@ def list_tokens(state: PveState, who: Principal, userid: str) -> list[dict[str, 
     """``GET /access/users/USER/token``."""
     _may_manage_tokens(state, who, userid)
     return [
-        {"tokenid": t, "privsep": tok.privsep, "comment": tok.comment, "expire": 0}
+        {"tokenid": t, "privsep": tok.privsep, "comment": tok.comment, "expire": tok.expire}
         for (u, t), tok in sorted(state.tokens.items())
         if u == userid
     ]
@@ -40,8 +40,15 @@ def token(
     tokenid: str,
     params: dict[str, str],
 ) -> Any:
-    """``/access/users/USER/token/TOKENID``: create, read, update or delete one token."""
-    _may_manage_tokens(state, who, userid)
+    """``/access/users/USER/token/TOKENID``: create, read, update or delete one token.
+
+    ``expire`` (epoch seconds, 0 for never) is taken on create and update and returned
+    as PVE does. A token may read a token (itself included) only with User.Modify.
+    """
+    if method == "GET" and who.tokenid is not None:
+        _may_read_as_token(state, who, userid)
+    else:
+        _may_manage_tokens(state, who, userid)
     key = (userid, tokenid)
     token = state.tokens.get(key)
     if method == "POST":
@@ -50,9 +57,10 @@ def token(
         privsep = params.get("privsep", "1")
         if privsep not in ("0", "1"):
             raise ApiError(400, "Parameter verification failed.", {"privsep": "invalid"})
+        expire = _expire(params, 0)
         value = str(uuid.uuid4())
-        state.tokens[key] = Token(value, int(privsep), params.get("comment", ""))
-        info = {"privsep": int(privsep), "comment": params.get("comment", ""), "expire": 0}
+        state.tokens[key] = Token(value, int(privsep), params.get("comment", ""), expire)
+        info = {"privsep": int(privsep), "comment": params.get("comment", ""), "expire": expire}
         return {"full-tokenid": f"{userid}!{tokenid}", "info": info, "value": value}
     if token is None:
         raise ApiError(500, f"no such token '{tokenid}' for user '{userid}'")
@@ -62,13 +70,36 @@ def token(
         if "privsep" in params:
             token.privsep = int(params["privsep"])
         token.comment = params.get("comment", token.comment)
-        return {"privsep": token.privsep, "comment": token.comment, "expire": 0}
+        token.expire = _expire(params, token.expire)
+        return {"privsep": token.privsep, "comment": token.comment, "expire": token.expire}
     if method == "DELETE":
         del state.tokens[key]
         full = f"{userid}!{tokenid}"
         state.acl = [e for e in state.acl if e["ugid"] != full]
         return None
     raise ApiError(501, f"Method '{method}' not implemented")
+
+
+def _may_read_as_token(state: PveState, who: Principal, userid: str) -> None:
+    # PVE checks ['userid-group', ['User.Modify']] for a token: 'self' is the user only.
+    if "User.Modify" not in state.privileges(who, "/access"):
+        raise ApiError(403, f"Permission check failed (/access/users/{userid}, User.Modify)")
+    if userid not in state.users:
+        raise ApiError(500, f"no such user ('{userid}')")
+
+
+def _expire(params: dict[str, str], default: int) -> int:
+    """The ``expire`` parameter: epoch seconds, 0 for never (PVE's integer, minimum 0)."""
+    raw = params.get("expire")
+    if raw is None:
+        return default
+    if not raw.isdigit():
+        raise ApiError(
+            400,
+            "Parameter verification failed.",
+            {"expire": f"type check ('integer') failed - got '{raw}'"},
+        )
+    return int(raw)
 
 
 def list_acl(state: PveState, who: Principal) -> list[dict[str, Any]]:
