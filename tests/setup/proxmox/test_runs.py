@@ -49,7 +49,7 @@ def test_interactive_run_confirms_the_fingerprint_creates_the_token_and_picks_a_
         child.expect(r"stored only if you ask\): ")
         child.waitnoecho()
         child.sendline(PASSWORD)
-        for prompt in ("two-factor", "secret store", "token id", "Privilege", "Role", "Path", "If"):
+        for prompt in ("two-factor", "secret store", "token id", "Privilege", "Role", "Path"):
             child.expect(prompt + r".*: ")
             child.sendline("")
         child.expect(f"SHA-256 {re.escape(pve.fingerprint)}\\? \\[yes/no\\]: ")
