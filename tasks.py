@@ -1,6 +1,6 @@
 """Invoke tasks: `invoke test`, `invoke lint`, and glassdome's own commands.
 
-`secrets.*`, `playbook.*`, `setup.*` and `verify` are made from the CLI's parser
+`secrets.*`, `playbook.*`, `setup.*`, `rotate.*` and `verify` are made from the CLI's parser
 (`glassdome.parser.command_parsers`): each option, its help and its parsing are defined
 once, there, and each task runs `glassdome.cli.main` with the same words, so it
 prints the same one-line errors and ends with the same exit codes.
@@ -22,6 +22,7 @@ from typing import Any
 from invoke import Collection, Context, Exit, Task, task
 
 from glassdome.cli import main
+from glassdome.commands.rotate import ROTATIONS
 from glassdome.commands.setup import WIZARDS
 from glassdome.parser import command_parsers
 
@@ -121,6 +122,7 @@ COMMANDS: dict[str, dict[str, tuple[str, ...]]] = {
         "validate": ("playbook", "validate"),
     },
     "setup": {name: ("setup", name) for name in (*WIZARDS, "all")},
+    "rotate": {name: ("rotate", name) for name in ROTATIONS},
 }
 # invoke task -> the words of the glassdome command it runs, for tasks outside a group.
 TOP_COMMANDS: dict[str, tuple[str, ...]] = {"verify": ("verify",)}

@@ -35,6 +35,20 @@ def _dispatch(args: argparse.Namespace, term: Terminal, redactor: Redactor) -> i
         from glassdome.commands.verify import verify
 
         return verify(term, redactor, args.names, as_json=args.json)
+    if args.group == "rotate":
+        from glassdome.commands.rotate import run_rotation
+
+        return run_rotation(
+            term,
+            redactor,
+            args.command,
+            instance=getattr(args, "instance", None),
+            check=args.check,
+            answers=args.answers,
+            sets=args.sets,
+            as_json=args.json,
+            no_input=args.no_input,
+        )
     # The playbook engine is imported only by the commands that use it.
     if args.group == "playbook":
         from glassdome.commands import play as playbooks

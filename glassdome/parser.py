@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from glassdome import __version__
+from glassdome.commands.rotate import ROTATIONS
 from glassdome.commands.setup import TITLES
 from glassdome.errors import UsageError
 
@@ -21,7 +22,14 @@ __all__ = ["GROUPS", "build_parser", "command_parsers"]
 _QUOTED_REFUSAL = re.compile(
     r"""(invalid (?:choice|[\w ]+ value)): (?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")"""
 )
-GROUPS = ("secrets", "play", "playbook", "setup", "verify")  # the first words of every command
+GROUPS = (
+    "secrets",
+    "play",
+    "playbook",
+    "setup",
+    "verify",
+    "rotate",
+)  # the first words of every command
 
 
 class _Parser(argparse.ArgumentParser):
@@ -67,11 +75,33 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     groups.required = True
     if only in (None, "secrets"):
         _add_secrets_commands(groups)
-    if only not in ("secrets", "verify"):
+    if only not in ("secrets", "verify", "rotate"):
         _add_playbook_commands(groups)
     if only in (None, "verify"):
         _add_verify_command(groups)
+    if only in (None, "rotate"):
+        _add_rotate_commands(groups)
     return parser
+
+
+def _add_rotate_commands(groups: Any) -> None:
+    rotate = groups.add_parser(
+        "rotate", help="replace a stored credential with a new one (playbooks/rotate/)"
+    )
+    commands = rotate.add_subparsers(dest="command", metavar="PLATFORM", parser_class=_Parser)
+    commands.required = True
+    for name, what in ROTATIONS.items():
+        p = _command(
+            commands,
+            name,
+            f"Rotate {what}: create, verify alone, store, revoke the old one, record.",
+            help=f"rotate {what.split(' (')[0]}",
+        )
+        if name == "proxmox":
+            p.add_argument(
+                "--instance", metavar="NN", help="a numbered instance (02, 03, ...); default: main"
+            )
+        _add_run_options(p, steps=False, verify=False)
 
 
 def _add_verify_command(groups: Any) -> None:
@@ -239,7 +269,9 @@ def _add_secrets_commands(groups: Any) -> None:
     p.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND ...")
 
 
-def _add_run_options(p: argparse.ArgumentParser, *, steps: bool = True) -> None:
+def _add_run_options(
+    p: argparse.ArgumentParser, *, steps: bool = True, verify: bool = True
+) -> None:
     """The options of a playbook run; with *steps*, those that choose which steps run."""
     p.add_argument("--check", action="store_true", help="say what would change; change nothing")
     p.add_argument(
@@ -275,6 +307,8 @@ def _add_run_options(p: argparse.ArgumentParser, *, steps: bool = True) -> None:
         p.add_argument("--list-steps", action="store_true", help="list the steps and exit")
     p.add_argument("--json", action="store_true", help="JSON Lines events on stdout")
     p.add_argument("--no-input", action="store_true", help="never prompt; missing inputs: exit 3")
+    if not verify:  # a rotation always verifies the new credential
+        return
     p.add_argument(
         "--no-verify",
         action="store_true",

@@ -10,7 +10,7 @@ from glassdome.errors import UsageError
 from glassdome.ui.console import Terminal
 from glassdome.ui.redact import Redactor
 
-__all__ = ["TITLES", "WIZARDS", "run_all", "run_wizard", "wizard_path"]
+__all__ = ["TITLES", "WIZARDS", "builtin_playbook", "run_all", "run_wizard", "wizard_path"]
 
 WIZARDS = ("proxmox", "esxi", "azure", "aws", "ai")
 TITLES = {
@@ -24,13 +24,18 @@ TITLES = {
 
 def wizard_path(name: str) -> Path:
     """The wizard's playbook: the checkout's ``playbooks/setup``, else the installed copy."""
-    if name not in WIZARDS:
-        raise UsageError(f"no setup wizard {name!r}; wizards: {', '.join(WIZARDS)}")
+    return builtin_playbook("setup", name, WIZARDS)
+
+
+def builtin_playbook(kind: str, name: str, known: Sequence[str]) -> Path:
+    """``playbooks/KIND/NAME.yml``: the checkout's, else the copy installed with the package."""
+    if name not in known:
+        raise UsageError(f"no {kind} playbook {name!r}; there are: {', '.join(known)}")
     here = Path(__file__).resolve().parent.parent
-    for folder in (here.parent / "playbooks" / "setup", here / "_playbooks" / "setup"):
+    for folder in (here.parent / "playbooks" / kind, here / "_playbooks" / kind):
         if (folder / f"{name}.yml").is_file():
             return folder / f"{name}.yml"
-    raise UsageError(f"the {name} wizard's playbook is not installed (playbooks/setup/{name}.yml)")
+    raise UsageError(f"the {kind} playbook {name} is not installed (playbooks/{kind}/{name}.yml)")
 
 
 def run_wizard(term: Terminal, redactor: Redactor, name: str, **options: Any) -> int:

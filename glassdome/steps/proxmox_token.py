@@ -68,7 +68,6 @@ class ApiTokenArgs(_TokenId):
     privsep: bool = Field(True, description="privilege separation: the token gets its own ACL")
     role: str = Field("PVEVMAdmin", min_length=1)
     acl_path: str = Field("/", pattern=r"^/.*$")
-    rotate: bool = Field(False, description="delete and recreate the token if it exists")
     store_password: bool = False
     comment: str = "glassdome"
     expire_days: int = Field(
@@ -102,7 +101,7 @@ class ApiToken(StepType[ApiTokenArgs]):
 
     The ACL (role on a path) is granted only with privilege separation. A token that
     exists while its secret is not in the store cannot be recovered (PVE shows a secret
-    once): that fails with what to do, unless ``rotate`` recreates it.
+    once): that fails with what to do (`glassdome rotate proxmox` replaces it safely).
     """
 
     Args = ApiTokenArgs
@@ -122,14 +121,12 @@ class ApiToken(StepType[ApiTokenArgs]):
         todo: list[str] = []
         if existing is None:
             todo = ["create"]
-        elif args.rotate:
-            todo = ["delete", "create"]
         elif ctx.stored(names.token_secret) is None:
             raise StepFailed(
                 f"the token {full_id} exists on {args.host} but its secret is not in the store "
-                f"as {names.token_secret} (Proxmox VE shows a secret only once): rerun with "
-                "rotate=true to delete and recreate it, or use mode=existing with the secret "
-                "you kept"
+                f"as {names.token_secret} (Proxmox VE shows a secret only once): replace it "
+                "with a new token by `glassdome rotate proxmox` once PROXMOX_TOKEN_NAME names "
+                "it, give another token_id, or use mode=existing with the secret you kept"
             )
         elif bool(int(existing.get("privsep", 1))) != args.privsep:
             todo = ["privsep"]
@@ -154,7 +151,6 @@ class ApiToken(StepType[ApiTokenArgs]):
             )
         said = {
             "password": f"store the password as {names.password_secret}",
-            "delete": "delete the token (rotate)",
             "create": f"create the token{_lifetime(args)} and store its secret as "
             f"{names.token_secret}",
             "privsep": f"set privilege separation {'on' if args.privsep else 'off'}",
@@ -173,8 +169,6 @@ class ApiToken(StepType[ApiTokenArgs]):
         if "password" in todo:  # the login just worked
             meta = step_meta("proxmox", host=args.where, user=args.user)
             ctx.store(names.password_secret, args.password, meta)
-        if "delete" in todo:
-            call(args, f"delete the token {full_id}", token.delete)
         if "create" in todo:
             created = call(
                 args,
@@ -323,7 +317,7 @@ class VerifyToken(StepType[TokenArgs]):
         hint = (
             ""
             if args.token_value
-            else f" (the stored {secret_name} is stale: rerun with rotate=true)"
+            else f" (the stored {secret_name} is stale: `glassdome rotate proxmox` replaces it)"
         )
         found = check_token(args, args.token_id, value, if_401=hint)
         version, privileges, paths = found.version, found.privileges, found.paths

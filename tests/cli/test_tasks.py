@@ -22,6 +22,8 @@ TASKS = {
     "playbook.validate",
     "secrets.copy",
     "secrets.delete",
+    "rotate.aws",
+    "rotate.proxmox",
     "secrets.doctor",
     "secrets.get",
     "secrets.list",

@@ -143,6 +143,9 @@ class _Api:
         if parts == ["access", "ticket"] and method == "POST":
             return ticket(state, params)
         who = authenticate(state, self.headers, method)
+        refusal = state.refusals.get((method, "/" + "/".join(parts)))
+        if refusal is not None:
+            raise refusal
         match parts, method:
             case ["version"], "GET":
                 return VERSION

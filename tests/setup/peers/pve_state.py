@@ -95,6 +95,8 @@ class PveState:
     vms: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     tickets: dict[str, tuple[str, str]] = field(default_factory=dict)
     challenges: dict[str, str] = field(default_factory=dict)
+    # (METHOD, /api/path) -> the error the server answers instead (a platform failing mid-way).
+    refusals: dict[tuple[str, str], ApiError] = field(default_factory=dict)
 
     def add_token(self, userid: str, tokenid: str, *, privsep: int = 1) -> str:
         """Create a token as ``pveum user token add`` would; return its secret."""

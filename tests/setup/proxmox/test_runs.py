@@ -57,7 +57,6 @@ def test_interactive_run_confirms_the_fingerprint_creates_the_token_and_picks_a_
             "Role",
             "Path",
             "lifetime",
-            "If",
         ):
             child.expect(prompt + r".*: ")
             child.sendline("")

@@ -1,5 +1,5 @@
 """The Proxmox VE wizard and a token that exists already: kept, refused without its
-secret, rotated, or given as an existing token and only verified."""
+secret, or given as an existing token and only verified."""
 
 from __future__ import annotations
 
@@ -39,12 +39,12 @@ def test_existing_token_with_its_secret_stored_is_ok(pve: PveServer, cli: Wizard
 def test_existing_token_without_its_secret_fails_saying_what_to_do(
     pve: PveServer, cli: WizardCli
 ) -> None:
-    """PVE shows a secret once: without it the wizard stops, names rotate, stores nothing."""
+    """PVE shows a secret once: the wizard stops, names `rotate proxmox`, stores nothing."""
     old = pve.state.add_token("root@pam", "glassdome")
     result = wizard(cli, base_answers(pve), **with_password())
     message = failure(result)
     assert "root@pam!glassdome exists" in message
-    assert "rotate=true" in message
+    assert "glassdome rotate proxmox" in message
     assert "mode=existing" in message
     assert stored(cli.home) == {}
     assert env_text(cli) == ENV_BEFORE
@@ -52,24 +52,13 @@ def test_existing_token_without_its_secret_fails_saying_what_to_do(
     assert_no_leaks(result.out + result.err, PASSWORD, old)
 
 
-def test_rotate_deletes_and_recreates_the_token_and_stores_the_new_secret(
-    pve: PveServer, cli: WizardCli
-) -> None:
-    """rotate=true: DELETE, POST, ACL again; the store holds the new secret."""
+def test_the_wizard_no_longer_takes_rotate(pve: PveServer, cli: WizardCli) -> None:
+    """Deleting a token before its successor works is gone: `rotate` is an unknown input."""
     old = pve.state.add_token("root@pam", "glassdome")
     result = wizard(cli, base_answers(pve, rotate=True), **with_password())
-    assert result.code == 0, str(result)
-    new = token_value(pve)
-    assert new != old
-    token_path = "/api2/json/access/users/root@pam/token/glassdome"
-    writes = [c for c in pve.calls() if c[0] != "GET" and "ticket" not in c[1]]
-    assert writes == [
-        ("DELETE", token_path),
-        ("POST", token_path),
-        ("PUT", "/api2/json/access/acl"),
-    ]
-    assert stored(cli.home) == {"proxmox_token_value": new}
-    assert_no_leaks(result.out + result.err, PASSWORD, old, new)
+    assert result.code != 0
+    assert token_value(pve) == old
+    assert stored(cli.home) == {}
 
 
 # --- the existing-token mode ----------------------------------------------------------------
