@@ -128,8 +128,9 @@ def stamp(
     """The record to store with a write: *old* kept where still true, *given* on top.
 
     ``created`` is kept from *old*; ``updated`` and ``source`` are this write's when the
-    value changed. A new value is not verified yet: ``verified`` and ``last_check``
-    are cleared unless *given* sets them.
+    value changed. A new value is not verified yet and its expiry is not known:
+    ``verified``, ``last_check`` and ``expires`` are cleared unless *given* sets them
+    (platform and identity stay: a new value for the same account).
     """
     when = now or now_utc()
     base = old or SecretMeta(created=when, updated=when, source=source)
@@ -139,6 +140,7 @@ def stamp(
             created=base.created or when,
             updated=when,
             source=source,
+            expires=None,
             verified=None,
             last_check=None,
         )

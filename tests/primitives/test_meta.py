@@ -68,6 +68,7 @@ def test_stamp_a_new_value_keeps_created_and_identity_and_clears_the_check():
     assert record.identity == FULL.identity
     assert record.verified is None
     assert record.last_check is None
+    assert record.expires is None  # the old credential's date is not the new one's
 
 
 def test_stamp_the_same_value_keeps_the_record_and_given_fields_win():
