@@ -153,6 +153,13 @@ class _ExpandedSize:
         events = self._events
         if isinstance(event, events.NodeEvent) and self._is_collection_key(event):
             return "a mapping key must be a plain value, not a mapping or a list"
+        if (
+            not isinstance(event, events.AliasEvent)
+            and getattr(event, "anchor", None) is not None
+            and event.anchor in self._sizes
+        ):
+            # YAML lets a later anchor hide an earlier one; in a playbook it is a mistake.
+            return f"the anchor &{event.anchor} is defined twice"
         if isinstance(event, events.AliasEvent):
             size = self._sizes.get(event.anchor, 0)
             if size is None:

@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from glassdome.playbook.loader import load_playbook
@@ -181,6 +181,8 @@ YAMLISH = "abxyz019 -:#&*!|>[]{},'\"?%@`.~\n\t"
         ).map(lambda parts: "".join(parts).encode()),
     )
 )
+@example(b"&![&!]")  # a reused anchor: ruamel warns, then composes the later one
+@example(b"a: &x 1\nb: &x 2\n")
 def test_any_yamlish_bytes_are_a_playbook_or_positioned_problems(raw: bytes):
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "playbook.yml"
