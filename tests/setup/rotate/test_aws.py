@@ -16,6 +16,7 @@ from dotenv import dotenv_values
 from tests.backends.local_server import HOST, answers, local_server
 from tests.cli.runner import Result
 from tests.playbook.support import SETTINGS_VARIABLES, stored
+from tests.setup.rotate.full_store import fill, small_tmpfs
 from tests.setup.support import assert_no_leak, failed_step, statuses, work_folder
 from tests.setup.test_aws import AwsCli
 
@@ -212,3 +213,26 @@ def test_a_revoke_that_is_refused_keeps_the_new_key_and_names_the_old(
     new_id = next(k for k in iam.keys(user) if k != old[0])
     assert iam.works((new_id, stored(cli.home)["aws_secret_access_key"]))
     assert dotenv_values(cli.cwd / ".env")["AWS_ACCESS_KEY_ID"] == new_id
+
+
+def test_a_store_that_cannot_be_written_deletes_the_new_key_and_keeps_the_old(
+    iam: Iam, home: Path, tmp_path: Path
+) -> None:
+    """The store folder is a small tmpfs, full by the time the rotation stores (as root)."""
+    with small_tmpfs(home):
+        cli, user, old = lab(iam, home, tmp_path)
+        before = stored(cli.home)
+        filler = home / "filler"
+        with pytest.raises(OSError, match="No space"):
+            fill(filler)
+        result = rotate(cli)
+        filler.unlink()
+        assert result.code != 0, str(result)
+        assert failed_step(result)["id"] == "store", str(result)
+        assert iam.keys(user) == [old[0]]  # the new key was deleted again
+        assert iam.works(old)
+        assert stored(cli.home) == before
+        assert dotenv_values(cli.cwd / ".env")["AWS_ACCESS_KEY_ID"] == old[0]
+        verified = cli("verify", "--json", unset=SETTINGS_VARIABLES)
+        assert verified.code == 0, str(verified)
+        assert_no_leak(old[1], [*cli.outputs, verified.out, verified.err])

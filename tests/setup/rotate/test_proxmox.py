@@ -5,7 +5,6 @@ stored token that works."""
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from tests.setup.proxmox.wizard import (
     with_password,
     wizard,
 )
+from tests.setup.rotate.full_store import fill, small_tmpfs
 from tests.setup.support import WizardCli, failed_step, statuses, work_folder
 
 TOKENS = "/access/users/root@pam/token"
@@ -159,23 +159,11 @@ def test_a_new_token_that_fails_alone_is_deleted_and_the_old_one_stays_stored(
     verify_ok(cli)
 
 
-def fill(path: Path) -> None:
-    """Write zeros to *path* until the file system is full (OSError)."""
-    with path.open("wb") as out:
-        while True:
-            out.write(b"\0" * 4096)
-            out.flush()
-
-
 def test_a_store_that_cannot_be_written_deletes_the_new_token_and_keeps_the_old(
     pve: PveServer, home: Path, tmp_path: Path
 ) -> None:
     """The store folder is a small tmpfs, full by the time the rotation stores (as root)."""
-    home.mkdir()
-    subprocess.run(
-        ["/usr/bin/mount", "-t", "tmpfs", "-o", "size=512k,mode=0700", "tmpfs", home], check=True
-    )
-    try:
+    with small_tmpfs(home):
         cli = set_up(home, tmp_path, pve)
         before = stored(cli.home)
         filler = home / "filler"
@@ -191,8 +179,6 @@ def test_a_store_that_cannot_be_written_deletes_the_new_token_and_keeps_the_old(
         assert stored(cli.home) == before
         assert env_values(cli)["PROXMOX_TOKEN_NAME"] == "glassdome"
         verify_ok(cli)
-    finally:
-        subprocess.run(["/usr/bin/umount", home], check=True)
 
 
 def test_a_revoke_that_fails_keeps_the_new_token_and_names_the_old_one(
