@@ -18,6 +18,7 @@ __all__ = ["ROTATIONS", "run_rotation"]
 ROTATIONS = {
     "proxmox": "the Proxmox VE API token (a new token with the same ACL, then the old one goes)",
     "aws": "the AWS access key (a second key, checked with STS, then the old one goes)",
+    "azure": "the Azure client secret (a new one on the same application, then the old one goes)",
 }
 
 

@@ -23,6 +23,7 @@ TASKS = {
     "secrets.copy",
     "secrets.delete",
     "rotate.aws",
+    "rotate.azure",
     "rotate.proxmox",
     "secrets.doctor",
     "secrets.get",

@@ -19,7 +19,10 @@ No simulator exists for Azure, so this follows the documented protocols:
   [{customKeyIdentifier, displayName, endDateTime, hint, keyId, secretText: null,
   startDateTime}]}``, or ``{"error": {"code", "message", "innerError"}}`` with 401
   (``InvalidAuthenticationToken``), 403 (``Authorization_RequestDenied``, when the
-  principal may not read applications) or 404 (``Request_ResourceNotFound``).
+  principal may not read applications) or 404 (``Request_ResourceNotFound``);
+- Graph's ``POST /v1.0/applications/{id}/addPassword`` and ``.../removePassword``
+  (tests.setup.peers.azure_graph): a secret added there is accepted by the token endpoint
+  (unless `accept_added` is off), and a removed one is refused from then on.
 
 Identity, ARM and Graph share one port here (the wizard takes each as an input);
 Graph is addressed as ``localhost`` (`graph_endpoint`), so its tokens have an
@@ -41,7 +44,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from tests.https_peer import Certificate, HttpsPeer, HttpsServer
-from tests.setup.peers.azure_graph import application, credential
+from tests.setup.peers.azure_graph import add_password, application, credential, remove_password
 
 __all__ = ["AzurePeer"]
 
@@ -49,6 +52,7 @@ _TOKEN = re.compile(r"^/(?P<tenant>[^/]+)/oauth2/v2\.0/token$")
 _OPENID = re.compile(r"^/(?P<tenant>[^/]+)/v2\.0/\.well-known/openid-configuration$")
 _SUBSCRIPTION = re.compile(r"^/subscriptions/(?P<id>[^/]+)$")
 _APPLICATION = re.compile(r"^/v1\.0/applications\(appId='(?P<app>[^']+)'\)$")
+_PASSWORD = re.compile(r"^/v1\.0/applications/(?P<id>[^/]+)/(?P<op>addPassword|removePassword)$")
 
 
 @dataclass
@@ -67,11 +71,29 @@ class AzurePeer(HttpsPeer):
     graph_readable: bool = True
     # The application's client secrets as Graph lists them; by default the one in use.
     password_credentials: list[dict[str, Any]] = field(default_factory=list)
+    # The application's object id (Graph's ``id``; the client id is its ``appId``).
+    object_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    # Graph operations answered 403 (the principal lacks Application.ReadWrite.OwnedBy).
+    graph_denied: set[str] = field(default_factory=set)
+    # Whether the token endpoint takes a secret made by addPassword (off: it refuses them).
+    accept_added: bool = True
+    # The value of each live client secret by keyId, and the values addPassword made.
+    secret_texts: dict[str, str] = field(default_factory=dict)
+    added: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         super().__init__(Certificate(), _Handler, name="azure-peer")
         if not self.password_credentials:
             self.password_credentials.append(credential(self.client_secret, days=180))
+        for listed in self.password_credentials:
+            if listed["hint"] == self.client_secret[:3]:
+                self.secret_texts[listed["keyId"]] = self.client_secret
+
+    def accepts(self, secret: str | None) -> bool:
+        """Whether the token endpoint takes *secret*: a live one (an added one if allowed)."""
+        if secret is None or secret not in self.secret_texts.values():
+            return False
+        return self.accept_added or secret not in self.added
 
     @property
     def graph_endpoint(self) -> str:
@@ -128,6 +150,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _send_or_empty(self, status: int, body: dict[str, Any]) -> None:
+        if status != 204:
+            self._send(status, body)
+            return
+        self.send_response(204)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
     def _aad_error(self, status: int, error: str, code: int, description: str) -> None:
         trace, correlation = str(uuid.uuid4()), str(uuid.uuid4())
         stamp = _timestamp()
@@ -177,6 +207,10 @@ class _Handler(BaseHTTPRequestHandler):
         if match := _TOKEN.match(parts.path):
             form = {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
             self._token(match.group("tenant"), form)
+        elif match := _PASSWORD.match(parts.path):
+            op = add_password if match.group("op") == "addPassword" else remove_password
+            status, answer = op(self.peer, self.headers, match.group("id"), body)
+            self._send_or_empty(status, answer)
         else:
             self._send(404, {"error": "not_found", "error_description": "no such path"})
 
@@ -236,7 +270,7 @@ class _Handler(BaseHTTPRequestHandler):
                 f"found in the directory '{tenant}'.",
             )
             return
-        if form.get("client_secret") != self.peer.client_secret:
+        if not self.peer.accepts(form.get("client_secret")):
             self._aad_error(401, "invalid_client", 7000215, self.peer.wrong_secret_description())
             return
         scope = form.get("scope", "")
