@@ -17,6 +17,7 @@ import pytest
 from tests.cli.runner import Result
 from tests.playbook.support import stored
 from tests.setup.peers.azure_server import AzurePeer
+from tests.setup.rotate.full_store import fill, small_tmpfs
 from tests.setup.support import assert_no_leak, failed_step, statuses, work_folder
 from tests.setup.test_azure import SECRET, AzureCli, answers, sets
 
@@ -190,3 +191,27 @@ def test_the_old_secret_is_found_by_its_hint_when_the_record_has_no_key_id(
     assert result.code == 0, str(result)
     assert not peer.accepts(SECRET)
     assert peer.accepts(stored(cli.home)["azure_client_secret"])
+
+
+def test_a_store_that_cannot_be_written_removes_the_new_secret_and_keeps_the_old(
+    home: Path, tmp_path: Path, peer: AzurePeer
+) -> None:
+    """The store folder is a small tmpfs, full by the time the rotation stores (as root)."""
+    with small_tmpfs(home):
+        cli = AzureCli(home=home, cwd=work_folder(tmp_path, ""), wizard="azure")
+        ca_file = peer.write_ca(tmp_path / "azure-ca.pem")
+        result = cli.play(
+            "--no-input", *sets(answers(peer, ca_file)), GLASSDOME_INPUT_CLIENT_SECRET=SECRET
+        )
+        assert result.code == 0, str(result)
+        before = stored(cli.home)
+        filler = home / "filler"
+        with pytest.raises(OSError, match="No space"):
+            fill(filler)
+        result = rotate(cli, peer)
+        filler.unlink()
+        assert failed_step(result)["id"] == "store", str(result)
+        assert_old_secret_kept(cli, peer, before)
+        assert_no_leak(SECRET, cli.outputs)
+        for added in peer.added:
+            assert_no_leak(added, cli.outputs)
