@@ -189,6 +189,15 @@ def check_principal(
         return read_subscription(args, session, token)
 
 
+def https_endpoint(value: str) -> str:
+    """An https:// URL with a host and no path (an API's root), without a final slash."""
+    url = value.strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname or parts.path or parts.query:
+        raise ValueError("must be an https:// URL with a host and no path")
+    return url
+
+
 class VerifyServicePrincipalArgs(TlsArgs):
     """A service principal, the subscription it should reach, and the cloud's endpoints."""
 
@@ -218,11 +227,7 @@ class VerifyServicePrincipalArgs(TlsArgs):
     @field_validator("arm_endpoint", "graph_endpoint")
     @classmethod
     def _https(cls, value: str) -> str:
-        url = value.strip().rstrip("/")
-        parts = urlsplit(url)
-        if parts.scheme != "https" or not parts.hostname or parts.path or parts.query:
-            raise ValueError("must be an https:// URL with a host and no path")
-        return url
+        return https_endpoint(value)
 
 
 class VerifyServicePrincipalOutput(BaseModel):

@@ -14,13 +14,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from glassdome.errors import GlassdomeError
 from glassdome.primitives.names import normalize_name
-from glassdome.steps.azure import GUID, VerifyServicePrincipalArgs, arm_token, check_principal
+from glassdome.steps.azure import (
+    GUID,
+    VerifyServicePrincipalArgs,
+    arm_token,
+    check_principal,
+    https_endpoint,
+)
 from glassdome.steps.azure_graph import DEFAULT_GRAPH_ENDPOINT
 from glassdome.steps.azure_passwords import Graph
 from glassdome.steps.base import Plan, StepArgs, StepContext, StepFailed, StepType, step_meta
@@ -40,11 +45,7 @@ class RotateArgs(StepArgs):
     @field_validator("graph_endpoint")
     @classmethod
     def _https(cls, value: str) -> str:
-        url = value.strip().rstrip("/")
-        parts = urlsplit(url)
-        if parts.scheme != "https" or not parts.hostname or parts.path or parts.query:
-            raise ValueError("must be an https:// URL with a host and no path")
-        return url
+        return https_endpoint(value)
 
 
 def _principal(args: RotateArgs, ctx: StepContext, secret: str) -> VerifyServicePrincipalArgs:
