@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -236,3 +237,43 @@ def test_a_store_that_cannot_be_written_deletes_the_new_key_and_keeps_the_old(
         verified = cli("verify", "--json", unset=SETTINGS_VARIABLES)
         assert verified.code == 0, str(verified)
         assert_no_leak(old[1], [*cli.outputs, verified.out, verified.err])
+
+
+def test_a_new_key_sts_never_accepts_is_deleted_and_the_old_one_kept(
+    iam: Iam, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """AWS may take a while to accept a new key; one it never accepts is deleted again.
+
+    moto accepts a new key at once, so STS's answer for the new key is replaced here by
+    the one AWS gives a key it does not know yet (the rotation runs in this process); the
+    create, the deletion of the new key and everything else go to moto.
+    """
+    import glassdome.steps.rotate_aws as rotate_aws
+    from glassdome.cli import main
+    from glassdome.steps.base import StepFailed
+
+    cli, user, old = lab(iam, home, tmp_path)
+    before = stored(cli.home)
+    real = rotate_aws.caller_identity
+
+    def caller_identity(key_id: str, secret: str, region: str) -> Any:
+        if key_id != old[0]:
+            raise StepFailed("STS: InvalidClientTokenId (the security token is not valid)")
+        return real(key_id, secret, region)
+
+    monkeypatch.setattr(rotate_aws, "caller_identity", caller_identity)
+    for name in list(os.environ):
+        monkeypatch.delenv(name)
+    for name, value in cli.env(unset=SETTINGS_VARIABLES).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(cli.cwd)
+    code = main(["rotate", "aws", "--json", "--no-input", "--set", "verify_tries=2"])
+    out = capsys.readouterr()
+    failed = failed_step(Result(("glassdome", "rotate", "aws"), code, out.out, out.err))
+    assert failed["id"] == "verify", out
+    assert "the stored key is unchanged" in failed["message"]
+    assert iam.keys(user) == [old[0]]  # the new key was deleted again
+    assert iam.works(old)
+    assert stored(cli.home) == before
+    assert dotenv_values(cli.cwd / ".env")["AWS_ACCESS_KEY_ID"] == old[0]
+    assert_no_leak(old[1], [out.out, out.err])
