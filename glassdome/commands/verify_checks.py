@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ValidationError
 
 from glassdome.steps.base import StepFailed
+from glassdome.steps.tls import tls_from_settings
 
 if TYPE_CHECKING:
     from glassdome.core.config import Settings
@@ -75,15 +76,6 @@ def _model(model: type[M], **values: Any) -> M:
         raise StepFailed(f"the settings do not describe a usable endpoint ({problems})") from None
 
 
-def _tls(verify_ssl: bool, ca_file: str | None, fingerprint: str | None) -> dict[str, Any]:
-    """The wizards' TLS choice, back from the settings they wrote (``*_VERIFY_SSL`` etc.)."""
-    if fingerprint:
-        return {"tls": "fingerprint", "fingerprint": fingerprint}
-    if ca_file:
-        return {"tls": "ca", "ca_file": ca_file}
-    return {"tls": "verify" if verify_ssl else "insecure"}
-
-
 def _host_port(text: str, default: int) -> tuple[str, int]:
     """``host:port`` (or ``host``, or an https URL) as recorded -> host and port."""
     parts = urlsplit(text if "://" in text else f"https://{text}")
@@ -134,7 +126,7 @@ def _proxmox(job: _Job) -> Callable[[], None]:
         host, port = _host_port(meta.identity["host"], port)
     if not host:
         raise StepFailed(f"{prefix}HOST is not set: run `glassdome setup proxmox`")
-    tls = _tls(instance.verify_ssl, instance.ca_file, instance.tls_fingerprint)
+    tls = tls_from_settings(instance.verify_ssl, instance.ca_file, instance.tls_fingerprint)
     job.insecure = f"{host}:{port}" if tls["tls"] == "insecure" else None
     if kind == "password":
         user = meta.identity.get("user") or instance.user
@@ -208,7 +200,7 @@ def _azure(job: _Job) -> Callable[[], None]:
         subscription_id=s.azure_subscription_id,
         authority_host=s.azure_authority_host,
         arm_endpoint=s.azure_arm_endpoint,
-        **_tls(True, s.azure_ca_file, None),
+        **tls_from_settings(True, s.azure_ca_file, None),
     )
     return lambda: _done(check_principal(args, job.register_secret))
 
@@ -220,7 +212,7 @@ def _esxi(job: _Job) -> Callable[[], None]:
 
     host, port = _endpoint(s.esxi_host, s.esxi_port, meta.identity.get("host"), "ESXI_HOST", "esxi")
     user = meta.identity.get("user") or s.esxi_user
-    tls = _tls(s.esxi_verify_ssl, s.esxi_ca_file, s.esxi_tls_fingerprint)
+    tls = tls_from_settings(s.esxi_verify_ssl, s.esxi_ca_file, s.esxi_tls_fingerprint)
     job.insecure = f"{host}:{port}" if tls["tls"] == "insecure" else None
     args = _model(EsxiVerifyArgs, host=host, port=port, user=user, password=value, **tls)
     return lambda: _done(about_server(args))
@@ -238,7 +230,11 @@ def _ai(job: _Job) -> Callable[[], None]:
     url = url or meta.identity.get("base_url") or getattr(s, field)
     ca_file = getattr(s, f"{provider}_ca_file")
     args = _model(
-        AiKeyArgs, provider=provider, api_key=value, base_url=url, **_tls(True, ca_file, None)
+        AiKeyArgs,
+        provider=provider,
+        api_key=value,
+        base_url=url,
+        **tls_from_settings(True, ca_file, None),
     )
     return lambda: _done(list_models(args))
 
@@ -251,7 +247,7 @@ def _mailcow(job: _Job) -> Callable[[], None]:
     host, port = _endpoint(
         s.mail_host, s.mail_port, meta.identity.get("base_url"), "MAIL_HOST", "ai"
     )
-    tls = _tls(s.mail_verify_ssl, s.mail_ca_file, s.mail_tls_fingerprint)
+    tls = tls_from_settings(s.mail_verify_ssl, s.mail_ca_file, s.mail_tls_fingerprint)
     job.insecure = f"{host}:{port}" if tls["tls"] == "insecure" else None
     args = _model(MailcowArgs, host=host, port=port, api_key=value, name=job.name, **tls)
     return lambda: _done(mailcow_status(args))

@@ -22,7 +22,7 @@ from glassdome.steps.base import Plan, StepArgs, StepContext, StepFailed, StepTy
 from glassdome.steps.config import ConfigSet, ConfigSetArgs
 from glassdome.steps.proxmox_api import TOKEN_NAME_RULE, Endpoint, call, instance_names, login
 from glassdome.steps.proxmox_token import check_token
-from glassdome.steps.tls import warn_insecure
+from glassdome.steps.tls import tls_from_settings, warn_insecure
 
 __all__ = ["RotateCreate", "RotateRecord", "RotateRevoke", "RotateStore", "RotateVerify"]
 
@@ -64,12 +64,7 @@ def _instance(args: RotateArgs) -> _Instance:
             f"{names.env_prefix}HOST and {names.env_prefix}TOKEN_NAME are not both set: "
             f"run `glassdome setup proxmox` first"
         )
-    if found.tls_fingerprint:
-        tls: dict[str, Any] = {"tls": "fingerprint", "fingerprint": found.tls_fingerprint}
-    elif found.ca_file:
-        tls = {"tls": "ca", "ca_file": found.ca_file}
-    else:
-        tls = {"tls": "verify" if found.verify_ssl else "insecure"}
+    tls = tls_from_settings(found.verify_ssl, found.ca_file, found.tls_fingerprint)
     try:
         endpoint = Endpoint(host=found.host, port=found.port, user=found.user, **tls)
     except ValueError as exc:

@@ -24,10 +24,25 @@ __all__ = [
     "normal_fingerprint",
     "requests_session",
     "ssl_context",
+    "tls_from_settings",
     "warn_insecure",
 ]
 
 TlsMode = Literal["verify", "ca", "fingerprint", "insecure"]
+
+
+def tls_from_settings(
+    verify_ssl: bool, ca_file: str | None, fingerprint: str | None
+) -> dict[str, Any]:
+    """The `TlsArgs` fields of a wizard's TLS choice, back from the settings it wrote.
+
+    A pin wins, then a CA file; ``insecure`` only where the user set ``*_VERIFY_SSL`` off.
+    """
+    if fingerprint:
+        return {"tls": "fingerprint", "fingerprint": fingerprint}
+    if ca_file:
+        return {"tls": "ca", "ca_file": ca_file}
+    return {"tls": "verify" if verify_ssl else "insecure"}
 
 
 def colon_hex(fingerprint: str) -> str:
