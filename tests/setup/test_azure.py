@@ -18,7 +18,7 @@ import pytest
 from dotenv import dotenv_values
 
 from tests.cli.runner import finish
-from tests.setup.peers.azure_server import AzurePeer
+from tests.setup.peers.azure_server import AzurePeer, tenant
 from tests.setup.support import WizardCli, assert_no_leak, failed_step, step_events, work_folder
 
 # Characters that change under form-, URL- and JSON-encoding, and a non-ASCII one.
@@ -57,16 +57,8 @@ _STEERING = (
 @pytest.fixture(scope="module")
 def peer() -> Iterator[AzurePeer]:
     """One tenant, application and subscription on 127.0.0.1, over TLS from a per-run CA."""
-    server = AzurePeer(
-        tenant_id=str(uuid.uuid4()),
-        client_id=str(uuid.uuid4()),
-        client_secret=SECRET,
-        subscription_id=str(uuid.uuid4()),
-    ).start()
-    try:
+    with tenant(SECRET) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

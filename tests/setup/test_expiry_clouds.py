@@ -9,7 +9,6 @@ once refused (403), when the wizard asks for the date instead.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,7 +18,7 @@ import pytest
 from tests.cli.runner import Result
 from tests.setup.expiry_support import assert_flagged_soon, days_from_now, doctor_expiry, shown
 from tests.setup.peers.azure_graph import credential
-from tests.setup.peers.azure_server import AzurePeer
+from tests.setup.peers.azure_server import AzurePeer, tenant
 from tests.setup.support import assert_no_leak, failed_step, step_events, work_folder
 from tests.setup.test_aws import ENV_TEXT as AWS_ENV
 from tests.setup.test_aws import AwsCli, Moto
@@ -103,17 +102,11 @@ def test_aws_a_bad_max_age_is_one_line_and_stores_nothing(aws: AwsCli, moto: Mot
 @pytest.fixture
 def azure_peer() -> Iterator[AzurePeer]:
     """A tenant whose application has two client secrets; ours ends in four days."""
-    server = AzurePeer(
-        tenant_id=str(uuid.uuid4()),
-        client_id=str(uuid.uuid4()),
-        client_secret=SECRET,
-        subscription_id=str(uuid.uuid4()),
+    with tenant(
+        SECRET,
         password_credentials=[credential("Zz9-another", days=400), credential(SECRET, days=4)],
-    ).start()
-    try:
+    ) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ the new secret and names the old keyId."""
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,7 +15,7 @@ import pytest
 
 from tests.cli.runner import Result
 from tests.playbook.support import stored
-from tests.setup.peers.azure_server import AzurePeer
+from tests.setup.peers.azure_server import AzurePeer, tenant
 from tests.setup.rotate.full_store import fill, small_tmpfs
 from tests.setup.support import assert_no_leak, failed_step, statuses, work_folder
 from tests.setup.test_azure import SECRET, AzureCli, answers, sets
@@ -25,16 +24,8 @@ from tests.setup.test_azure import SECRET, AzureCli, answers, sets
 @pytest.fixture
 def peer() -> Iterator[AzurePeer]:
     """A tenant of its own for each test: a rotation changes the application's secrets."""
-    server = AzurePeer(
-        tenant_id=str(uuid.uuid4()),
-        client_id=str(uuid.uuid4()),
-        client_secret=SECRET,
-        subscription_id=str(uuid.uuid4()),
-    ).start()
-    try:
+    with tenant(SECRET) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
