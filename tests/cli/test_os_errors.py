@@ -50,6 +50,7 @@ def full_disk(tmp_path: Path) -> Iterator[Path]:
         [mount_tool, "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)],
         capture_output=True,
         check=False,
+        timeout=30,
     )
     if done.returncode != 0:
         unavailable(f"cannot mount a tmpfs: {done.stderr.decode(errors='replace').strip()}")
@@ -64,7 +65,7 @@ def full_disk(tmp_path: Path) -> Iterator[Path]:
             os.close(fd)
         yield mount
     finally:
-        subprocess.run([umount_tool, "-l", str(mount)], check=False)
+        subprocess.run([umount_tool, "-l", str(mount)], check=False, timeout=30)
 
 
 def assert_debug_shows_traceback(result: Result) -> None:
