@@ -20,6 +20,7 @@ from glassdome.errors import GlassdomeError, InvalidSecretValue, UsageError
 from glassdome.primitives.childenv import ENV_NAME, is_denied, is_store_credential
 from glassdome.primitives.master import strip_final_newline
 from glassdome.primitives.names import MAX_VALUE_BYTES, normalize_name
+from glassdome.primitives.refs import resolve_environment
 from glassdome.primitives.sensitive import Sensitive
 from glassdome.ui.console import Terminal
 
@@ -235,7 +236,8 @@ def exec_with_secrets(
 
     Secrets are handed over as ``UPPER_CASE`` variables (all of them, or *only*
     these), and as the variables *env_mappings* (``VAR=secret_name``) name; a
-    secret mapped with ``--env`` is handed over under that name only. No secret
+    secret mapped with ``--env`` is handed over under that name only. An inherited
+    variable whose value is a reference (``glassdome:NAME``) gets that secret. No secret
     ever sets a variable `glassdome.primitives.childenv` denies, and the command is
     looked up on glassdome's own PATH before any secret is added.
     """
@@ -265,6 +267,8 @@ def exec_with_secrets(
     env = {
         k: v for k, v in term.env.items() if pass_store_credentials or not is_store_credential(k)
     }
+    # ``glassdome:NAME`` values it inherits become the secrets they name (as `op run` does).
+    env = resolve_environment(env, manager.get_secret, skip=variables)
     for variable, name in variables.items():
         value = manager.get_secret(name)
         if value is None:

@@ -11,6 +11,7 @@ from glassdome.core.secrets import SecretsManager
 from glassdome.errors import GlassdomeError
 from glassdome.primitives.envfile import read_values, remove_keys
 from glassdome.primitives.names import secret_store_name
+from glassdome.primitives.refs import is_reference, literal
 
 __all__ = ["Action", "MigrationItem", "plan_migration", "run_migration", "scrub_env", "secret_keys"]
 
@@ -35,11 +36,15 @@ class MigrationItem:
 
 
 def secret_keys(values: Mapping[str, str | None]) -> dict[str, str]:
-    """The secret variables among *values* (see `is_secret_variable`), by ``.env`` key."""
+    """The secret variables among *values* (see `is_secret_variable`), by ``.env`` key.
+
+    A reference (``glassdome:NAME``) holds no secret and is left out; an escaped
+    literal (``glassdome::...``) is the value Settings reads.
+    """
     found: dict[str, str] = {}
     for key, value in values.items():
-        if secret_store_name(key) is not None:
-            found[key] = value or ""
+        if secret_store_name(key) is not None and not is_reference(value):
+            found[key] = literal(value or "")
     return found
 
 
