@@ -53,9 +53,7 @@ def _stored_names(manager: SecretsManager) -> set[str] | str:
             "prompt",
             "none",
         ):
-            return (
-                "doctor asks for no password (set GLASSDOME_MASTER_PASSWORD_FILE to check them)"
-            )
+            return "doctor asks for no password (set GLASSDOME_MASTER_PASSWORD_FILE to check them)"
         return set(manager.list_secrets())
     except GlassdomeError as exc:
         return str(exc)
