@@ -134,6 +134,7 @@ def _dispatch_secrets(args: argparse.Namespace, term: Terminal) -> int:
             only=args.only,
             env_mappings=args.env_mappings,
             pass_store_credentials=args.pass_store_credentials,
+            mapped_only=args.mapped_only,
         ),
     }
     return handlers[args.command]()

@@ -230,6 +230,7 @@ def exec_with_secrets(
     only: Sequence[str] = (),
     env_mappings: Sequence[str] = (),
     pass_store_credentials: bool = False,
+    mapped_only: bool = False,
     manager: SecretsManager | None = None,
 ) -> int:
     """Run *command* with the secrets in its environment; return its exit code.
@@ -237,7 +238,8 @@ def exec_with_secrets(
     Secrets are handed over as ``UPPER_CASE`` variables (all of them, or *only*
     these), and as the variables *env_mappings* (``VAR=secret_name``) name; a
     secret mapped with ``--env`` is handed over under that name only. An inherited
-    variable whose value is a reference (``glassdome:NAME``) gets that secret. No secret
+    variable whose value is a reference (``glassdome:NAME``) gets that secret; with
+    *mapped_only*, those and the ``--env`` mappings are all it gets. No secret
     ever sets a variable `glassdome.primitives.childenv` denies, and the command is
     looked up on glassdome's own PATH before any secret is added.
     """
@@ -250,8 +252,10 @@ def exec_with_secrets(
                 f"--env {variable}=...: {variable} changes how programs load or run code; "
                 "a secret never sets it"
             )
+    if mapped_only and only:
+        raise UsageError("--mapped-only hands over no secret by its own name: drop --only")
     manager = manager or get_secrets_manager(prompt=term)
-    variables = _child_variables(manager, only, explicit)
+    variables = dict(explicit) if mapped_only else _child_variables(manager, only, explicit)
     # Resolved before any secret is in sight: a PATH from the store cannot pick the program.
     from rich.markup import escape
 

@@ -157,6 +157,12 @@ def add_secrets_commands(groups: Any) -> None:
         action="store_true",
         help="let COMMAND inherit GLASSDOME_MASTER_PASSWORD*, VAULT_TOKEN and VAULT_SECRET_ID",
     )
+    flag(
+        p,
+        "--mapped-only",
+        help="hand over only the --env mappings and the glassdome:NAME references in the "
+        "environment, no secret under its own name",
+    )
     p.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND ...")
 
     p = command(

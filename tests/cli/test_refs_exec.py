@@ -104,7 +104,9 @@ def test_a_reference_to_a_missing_name_is_one_error_line_and_runs_nothing(stored
     assert not (work / "ran").exists()
 
 
-@pytest.mark.parametrize("variable", ["LD_LIBRARY_PATH", "PYTHONSTARTUP", "BASH_ENV", "NODE_OPTIONS"])
+@pytest.mark.parametrize(
+    "variable", ["LD_LIBRARY_PATH", "PYTHONSTARTUP", "BASH_ENV", "NODE_OPTIONS"]
+)
 def test_a_reference_in_a_code_loading_variable_is_refused(stored: Cli, work: Path, variable: str):
     result = stored(
         "secrets", "exec", "--", "touch", "ran", **{variable: "glassdome:proxmox_token_value"}
@@ -123,4 +125,30 @@ def test_env_still_refuses_the_loader_variables(stored: Cli, work: Path, variabl
     assert result.code == 2, str(result)
     assert variable in one_error_line(result)
     assert_no_canary(result.out + result.err)
+    assert not (work / "ran").exists()
+
+
+def test_mapped_only_hands_over_the_mappings_and_references_and_nothing_else(stored: Cli):
+    found = received(
+        stored,
+        "--mapped-only",
+        "--env",
+        "PM_API_TOKEN_SECRET=proxmox_token_value",
+        variables=["PM_API_TOKEN_SECRET", "TF_VAR_pw", "PROXMOX_TOKEN_VALUE", "PROXMOX_PASSWORD"],
+        TF_VAR_pw="glassdome:proxmox_password",
+    )
+    assert found == {
+        "PM_API_TOKEN_SECRET": digest(TOKEN),
+        "TF_VAR_pw": digest(PASSWORD_VALUE),
+        "PROXMOX_TOKEN_VALUE": None,
+        "PROXMOX_PASSWORD": None,
+    }
+
+
+def test_mapped_only_with_only_is_a_usage_error(stored: Cli, work: Path):
+    result = stored(
+        "secrets", "exec", "--mapped-only", "--only", "proxmox_password", "--", "touch", "ran"
+    )
+    assert result.code == 2, str(result)
+    assert "--mapped-only" in one_error_line(result)
     assert not (work / "ran").exists()
