@@ -114,7 +114,7 @@ def test(c: Context, k: str = "", lint_first: bool = True, args: str = "") -> No
 COMMANDS: dict[str, dict[str, tuple[str, ...]]] = {
     "secrets": {
         name: ("secrets", name)
-        for name in ("set", "get", "list", "show", "delete", "migrate", "copy", "doctor")
+        for name in ("set", "get", "list", "show", "delete", "migrate", "copy", "doctor", "inject")
     },
     "playbook": {
         "run": ("play",),
