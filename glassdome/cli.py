@@ -94,6 +94,7 @@ def _dispatch_secrets(args: argparse.Namespace, term: Terminal) -> int:
             scrub=args.scrub,
             overwrite=args.overwrite,
             confirm=args.confirm and term.interactive,
+            as_json=args.json,
         )
     if args.command == "copy":
         from glassdome.commands.copy import copy_secrets
@@ -105,6 +106,7 @@ def _dispatch_secrets(args: argparse.Namespace, term: Terminal) -> int:
             only=args.only,
             dry_run=args.dry_run,
             overwrite=args.overwrite,
+            as_json=args.json,
         )
     if args.command == "show" or (args.command == "list" and args.long):
         from glassdome.commands import meta

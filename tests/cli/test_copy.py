@@ -71,15 +71,15 @@ def test_file_to_vault_copies_everything_and_reads_it_back(
 ) -> None:
     result = copy(filled, "file", "vault", **vault)
     assert result.code == 0, str(result)
-    assert "Copied 3, overwritten 0, unchanged 0, conflicts 0" in result.err
-    assert "Nothing was deleted from file" in result.err
+    assert "Copied 3, overwritten 0, unchanged 0, conflicts 0" in result.out
+    assert "Nothing was deleted from file" in result.out
     no_values_in(result)
     assert in_vault(openbao, prefix) == VALUES
     assert filled.names() == sorted(VALUES)  # the source keeps everything
 
     again = copy(filled, "file", "vault", **vault)
     assert again.code == 0, str(again)
-    assert "Copied 0, overwritten 0, unchanged 3, conflicts 0" in again.err
+    assert "Copied 0, overwritten 0, unchanged 3, conflicts 0" in again.out
 
 
 def test_a_different_value_in_the_target_is_a_conflict_left_as_it_is(
@@ -88,7 +88,7 @@ def test_a_different_value_in_the_target_is_a_conflict_left_as_it_is(
     openbao.write_kv(f"{prefix}/esxi_password", value="someone else's")
     result = copy(filled, "file", "vault", **vault)
     assert result.code == 1, str(result)
-    assert "Copied 2, overwritten 0, unchanged 0, conflicts 1" in result.err
+    assert "Copied 2, overwritten 0, unchanged 0, conflicts 1" in result.out
     assert "--overwrite replaces" in result.err
     assert "someone else's" not in result.out + result.err
     no_values_in(result)
@@ -96,7 +96,7 @@ def test_a_different_value_in_the_target_is_a_conflict_left_as_it_is(
 
     forced = copy(filled, "file", "vault", "--overwrite", **vault)
     assert forced.code == 0, str(forced)
-    assert "Copied 0, overwritten 1, unchanged 2, conflicts 0" in forced.err
+    assert "Copied 0, overwritten 1, unchanged 2, conflicts 0" in forced.out
     assert in_vault(openbao, prefix) == VALUES
 
 
@@ -109,8 +109,8 @@ def test_only_copies_the_named_secrets_and_reports_a_missing_one(
 
     missing = copy(filled, "file", "vault", "--only", "Esxi_Password,not_there", **vault)
     assert missing.code == 1, str(missing)
-    assert "not_there" in missing.err
-    assert "missing 1" in missing.err
+    assert "not_there" in missing.out
+    assert "missing 1" in missing.out
     assert set(in_vault(openbao, prefix)) == {"proxmox_password", "esxi_password"}
 
 
@@ -119,7 +119,7 @@ def test_dry_run_writes_nothing(
 ) -> None:
     result = copy(filled, "file", "vault", "--dry-run", **vault)
     assert result.code == 0, str(result)
-    assert "Dry run: nothing written (3 to copy" in result.err
+    assert "Dry run: nothing written (3 to copy" in result.out
     assert in_vault(openbao, prefix) == {}
 
 
@@ -157,8 +157,8 @@ def test_file_to_aws_copies_and_a_second_run_changes_nothing(
     SecretsManager(home=home, backend="file").set_many(VALUES)
 
     def run(**options: Any) -> tuple[int, str]:
-        err = io.StringIO()
-        term = Terminal(stdin=io.StringIO(), stdout=io.StringIO(), stderr=err, env={})
+        out = io.StringIO()
+        term = Terminal(stdin=io.StringIO(), stdout=out, stderr=io.StringIO(), env={})
         code = copy_secrets(
             term,
             "file",
@@ -167,7 +167,7 @@ def test_file_to_aws_copies_and_a_second_run_changes_nothing(
             target=SecretsManager(home=home, backend="aws"),
             **options,
         )
-        return code, err.getvalue()
+        return code, out.getvalue()
 
     code, said = run()
     assert code == 0, said
