@@ -26,6 +26,10 @@ __all__ = ["build_parser", "command_parsers", "main", "run"]
 
 
 def _dispatch(args: argparse.Namespace, term: Terminal, redactor: Redactor) -> int:
+    if args.group == "completion":  # the whole tree, whichever group was parsed
+        from glassdome.commands.completion import print_completion
+
+        return print_completion(term, build_parser(), args.shell)
     from glassdome.core.secrets import get_secrets_manager
 
     get_secrets_manager(prompt=term)  # the store asks for its password on this terminal
