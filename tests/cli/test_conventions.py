@@ -6,6 +6,7 @@ checks `secrets copy` the same way against a real second backend.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from pathlib import Path
@@ -13,6 +14,9 @@ from typing import Any
 
 import pytest
 
+from glassdome.commands.migrate import migrate
+from glassdome.core.secrets import SecretsManager
+from glassdome.ui.console import Terminal
 from tests.cli.env_cases import FULL, expected_secrets, text_of
 from tests.cli.runner import Cli, finish
 from tests.conftest import PASSWORD
@@ -37,7 +41,7 @@ def colour_codes(text: str) -> list[str]:
 
 def no_values(text: str, values: dict[str, str]) -> None:
     for value in values.values():
-        for form in forms(value):
+        for form in forms(value).values():
             assert form not in text
 
 
@@ -170,3 +174,30 @@ def test_no_colour_with_no_color_set(cli: Cli, work: Path, argv: tuple[str, ...]
     assert colour_codes(transcript()), "the check needs a run that shows colour"
     plain = transcript(NO_COLOR="1")
     assert colour_codes(plain) == [], plain
+
+
+def test_with_json_the_plan_to_confirm_is_shown_on_stderr(
+    work: Path, home: Path, password_env: str
+) -> None:
+    """`--confirm --json`: the person sees the plan and the question; stdout is only JSON."""
+    env_file = work / ".env"
+    env_file.write_bytes(text_of(FULL))
+    out, err = io.StringIO(), io.StringIO()
+    term = Terminal(stdin=io.StringIO("y\n"), stdout=out, stderr=err, env={})
+    manager = SecretsManager(home=home, backend="file")
+    code = migrate(term, env_file=env_file, confirm=True, as_json=True, manager=manager)
+    assert code == 0, err.getvalue()
+    assert "(will do)" in err.getvalue()
+    assert "Store 10 secrets?" in err.getvalue()
+    assert document(out.getvalue())["counts"]["stored"] == 10
+    no_values(out.getvalue() + err.getvalue(), expected_secrets(env_file))
+
+
+def test_a_terminal_reads_no_color_from_its_own_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    streams = {"stdin": io.StringIO(), "stdout": io.StringIO(), "stderr": io.StringIO()}
+    assert Terminal(**streams, env={"NO_COLOR": "1"}).out.no_color is True
+    assert Terminal(**streams, env={"NO_COLOR": "1"}).err.no_color is True
+    assert Terminal(**streams, env={"NO_COLOR": ""}).out.no_color is False  # empty: unset
