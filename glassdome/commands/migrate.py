@@ -62,15 +62,15 @@ def migrate(
     manager = manager or get_secrets_manager()
     each = tracker(term, enabled=not as_json)
     items, to_store = plan_migration(env_file, manager, overwrite=overwrite, each=each)
+    if not items and not as_json:
+        term.say(f"No known secrets in {env_file}; nothing to migrate.")
+        return 0
     context: dict[str, Any] = {"env_file": str(env_file), "backend": manager.backend_name}
     context.update(scrubbed=[], backup=None)
     statuses = _statuses(items)
     conflicts = count(statuses, Status.CONFLICT)
     if not items:
-        if as_json:
-            term.write_json(_document(statuses, context, dry_run=dry_run))
-        else:
-            term.say(f"No known secrets in {env_file}; nothing to migrate.")
+        term.write_json(_document(statuses, context, dry_run=dry_run))
         return 0
     verb = "would" if dry_run else "will"
     title = f"{env_file} -> {manager.backend_name} backend ({verb} do)"
