@@ -47,7 +47,10 @@ def parse_maps(maps: Sequence[str]) -> dict[str, str]:
         key, sep, name = pair.partition("=")
         if not sep or not key or not name:
             raise UsageError("--map takes KEY=name, e.g. --map vault_pm_token=proxmox_token_value")
-        parsed[key] = normalize_name(name)
+        try:
+            parsed[key] = normalize_name(name)
+        except InvalidSecretName as exc:
+            raise UsageError(f"--map {key}=NAME: {exc}") from None
     return parsed
 
 
