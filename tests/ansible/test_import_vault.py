@@ -224,3 +224,39 @@ def test_without_ansible_core_it_names_the_extra_to_install(cli: Cli, vaults: Va
     result = cli.run([sys.executable, "-c", hide_ansible, *IMPORT, vaults / "whole.yml"])
     assert result.code == 1, str(result)
     assert "pip install 'glassdome[ansible]'" in one_error_line(result)
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "said"),
+    [
+        ("_private: a-value-Rt\n", 1, "variable '_private' in "),
+        ("TOKEN: one-value-Rt\ntoken: two-value-Rt\n", 2, "TOKEN and token in "),
+    ],
+    ids=["not-a-secret-name", "two-variables-one-name"],
+)
+def test_a_variable_without_a_name_of_its_own_stops_the_import(
+    cli: Cli, work: Path, home: Path, text: str, code: int, said: str
+):
+    (work / "vars.yml").write_text(text, encoding="utf-8")
+    result = cli(*IMPORT, "vars.yml")
+    assert result.code == code, str(result)
+    line = one_error_line(result)
+    assert said in line
+    assert "--map" in line
+    assert "-value-Rt" not in result.out + result.err
+    assert not home.exists()
+
+
+def test_a_file_that_is_not_a_mapping_of_variables_is_refused(cli: Cli, work: Path):
+    (work / "list.yml").write_text("- one\n- two\n", encoding="utf-8")
+    result = cli(*IMPORT, "list.yml")
+    assert result.code == 1, str(result)
+    assert "does not hold a mapping of variables" in one_error_line(result)
+
+
+def test_a_yaml_error_does_not_show_the_files_text(cli: Cli, work: Path):
+    (work / "broken.yml").write_text("key: [broken-canary-Hs55\nother: x\n", encoding="utf-8")
+    result = cli(*IMPORT, "broken.yml")
+    assert result.code == 1, str(result)
+    assert "is not a YAML file of variables" in one_error_line(result)
+    assert "broken-canary" not in result.out + result.err
