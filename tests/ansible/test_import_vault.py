@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import pty
 import sys
 from pathlib import Path
 
 import pytest
 
+from glassdome.commands.import_vault import import_ansible_vault
+from glassdome.ui.console import Terminal
 from tests.ansible.vaults import (
     CANARIES,
     DEFAULT_PASSWORD,
@@ -260,3 +265,34 @@ def test_a_yaml_error_does_not_show_the_files_text(cli: Cli, work: Path):
     assert result.code == 1, str(result)
     assert "is not a YAML file of variables" in one_error_line(result)
     assert "broken-canary" not in result.out + result.err
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["report", "json"])
+def test_a_progress_bar_is_drawn_on_a_terminal_except_with_json(
+    vaults: Vaults, password_env: str, monkeypatch: pytest.MonkeyPatch, as_json: bool
+):
+    monkeypatch.setenv("GLASSDOME_SECRETS_BACKEND", "file")
+    monkeypatch.setenv("TERM", "xterm")  # Rich draws no live display on a dumb terminal
+    leader, follower = pty.openpty()
+    try:
+        with open(follower, "w", closefd=False) as stream:
+            term = Terminal(stdin=io.StringIO(), stdout=io.StringIO(), stderr=stream, env={})
+            code = import_ansible_vault(
+                term,
+                Path(vaults / "whole.yml"),
+                password_files=[Path(vaults / "default-password")],
+                as_json=as_json,
+            )
+            stream.flush()
+            os.set_blocking(leader, False)
+            try:
+                drawn = os.read(leader, 65536)
+            except BlockingIOError:
+                drawn = b""
+    finally:
+        os.close(leader)
+        os.close(follower)
+    assert code == 0
+    assert (b"Importing" in drawn) is not as_json
+    for canary in CANARIES:
+        assert canary.encode() not in drawn

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ansible.conftest import Ansible
+from tests.ansible.conftest import LOCAL, Ansible, ansible_tool
 from tests.cli.runner import Cli
 from tests.leaks import forms
 
@@ -126,3 +126,23 @@ def test_ansible_doc_reads_the_plugins_documentation(ansible: Ansible):
     assert entry["doc"]["options"]["_terms"]["required"] is True
     assert "glassdome.secrets.secret" in entry["examples"]
     assert entry["return"]["_raw"]["type"] == "list"
+
+
+def test_on_a_terminal_without_a_master_password_the_lookup_fails_at_once(
+    ansible: Ansible, stored: None
+):
+    """Ansible runs lookups in workers without a terminal: no prompt that could hang a run."""
+    import pexpect
+
+    env = ansible.env()
+    del env["GLASSDOME_MASTER_PASSWORD_FILE"]
+    argv = [ansible_tool("ansible"), "localhost", *LOCAL, "-m", "debug", "-a"]
+    argv.append("msg={{ " + LOOKUP.format("proxmox_token_value") + " }}")
+    child = pexpect.spawn(
+        argv[0], argv[1:], cwd=str(ansible.folder), env=env, encoding="utf-8", timeout=60
+    )
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus not in (None, 0), child.before
+    assert "set GLASSDOME_MASTER_PASSWORD_FILE" in child.before
+    assert CANARY not in child.before

@@ -6,7 +6,15 @@ from typing import Any
 
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
-from ansible.utils.unsafe_proxy import wrap_var
+
+try:
+    from ansible.utils.unsafe_proxy import wrap_var
+except ImportError:  # a later ansible-core: a lookup's result is never templated again
+
+    def wrap_var(v: Any) -> Any:
+        """The value as it is."""
+        return v
+
 
 DOCUMENTATION = r"""
 name: secret
