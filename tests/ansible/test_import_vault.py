@@ -296,3 +296,16 @@ def test_a_progress_bar_is_drawn_on_a_terminal_except_with_json(
     assert (b"Importing" in drawn) is not as_json
     for canary in CANARIES:
         assert canary.encode() not in drawn
+
+
+def test_a_variable_given_twice_keeps_the_last_value_as_ansible_does_and_shows_neither(
+    cli: Cli, work: Path
+):
+    (work / "twice.yml").write_text(
+        "esxi_password: first-canary-Bq30\nesxi_password: last-canary-Bq31\n", encoding="utf-8"
+    )
+    result = cli(*IMPORT, "twice.yml")
+    assert result.code == 0, str(result)
+    assert "duplicate" in result.err  # ansible's own warning
+    assert "canary-Bq3" not in result.out + result.err
+    assert cli.get("esxi_password") == "last-canary-Bq31"
