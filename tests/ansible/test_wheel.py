@@ -54,3 +54,13 @@ def test_ansible_runs_the_lookup_from_the_installed_wheel(
     )
     assert result.code == 0, str(result)
     assert '"msg": "from-the-wheel"' in result.out
+
+
+def test_the_collection_has_the_version_of_the_package():
+    from ruamel.yaml import YAML
+
+    import glassdome
+
+    galaxy = YAML(typ="safe").load((REPO / COLLECTION / "galaxy.yml").read_text(encoding="utf-8"))
+    assert (galaxy["namespace"], galaxy["name"]) == ("glassdome", "secrets")
+    assert galaxy["version"] == glassdome.__version__
