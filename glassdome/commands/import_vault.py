@@ -90,6 +90,8 @@ def _passwords(term: Terminal, file: Path, given: list[VaultPassword]) -> list[V
             )
         label = "" if password.vault_id == DEFAULT_VAULT_ID else f" ({password.vault_id})"
         typed = term.ask_secret(f"Vault password{label}")
+        if not typed:
+            raise UsageError(f"no vault password was typed for {file}; nothing was stored")
         asked.append(VaultPassword(password.vault_id, Sensitive(typed)))
     return asked
 

@@ -16,6 +16,7 @@ from glassdome.ui.console import Terminal
 from tests.ansible.vaults import (
     CANARIES,
     DEFAULT_PASSWORD,
+    DEV_PASSWORD,
     INLINE_DEFAULT,
     INLINE_DEV,
     PLAIN,
@@ -208,14 +209,24 @@ def test_without_a_password_or_a_terminal_it_says_how_to_give_one(
     assert not home.exists()
 
 
-def test_on_a_terminal_the_vault_password_is_asked_hidden(cli: Cli, vaults: Vaults):
-    child = cli.spawn_glassdome(*IMPORT, vaults / "whole.yml")
-    child.expect("Vault password")
+@pytest.mark.parametrize(
+    ("file", "args", "prompt", "password"),
+    [
+        ("whole.yml", (), "Vault password: ", DEFAULT_PASSWORD),
+        ("dev-whole.yml", ("--vault-id", "dev@prompt"), r"Vault password \(dev\): ", DEV_PASSWORD),
+    ],
+    ids=["default", "vault-id-at-prompt"],
+)
+def test_on_a_terminal_the_vault_password_is_asked_hidden(
+    cli: Cli, vaults: Vaults, file: str, args: tuple[str, ...], prompt: str, password: str
+):
+    child = cli.spawn_glassdome(*IMPORT, vaults / file, *args)
+    child.expect(prompt)
     assert child.waitnoecho(timeout=10), "echo was never turned off"
-    child.sendline(DEFAULT_PASSWORD)
+    child.sendline(password)
     code, transcript = finish(child)
     assert code == 0, transcript
-    assert DEFAULT_PASSWORD not in transcript
+    assert password not in transcript
     for canary in CANARIES:
         assert canary not in transcript
     assert cli.get("proxmox_token_value") == WHOLE["proxmox_token_value"]
