@@ -31,7 +31,7 @@ from glassdome.ui.progress import track
 __all__ = ["SOURCE", "import_ansible_vault", "parse_maps", "parse_vault_ids"]
 
 SOURCE = "import:ansible-vault"  # the provenance the imported secrets' records carry
-ENV_PASSWORD_FILE = "ANSIBLE_VAULT_PASSWORD_FILE"  # noqa: S105 - a variable name
+ENV_VAULT_PASSWORD_FILE = "ANSIBLE_VAULT_PASSWORD_FILE"  # noqa: S105 - a variable name
 _PROMPT = "prompt"  # --vault-id ID@prompt asks, as ansible does
 _SAID = {
     Action.STORE: "store",
@@ -74,7 +74,7 @@ def parse_vault_ids(
 def _passwords(term: Terminal, file: Path, given: list[VaultPassword]) -> list[VaultPassword]:
     """The passwords to try: those given (typed ones asked now), the env's file, or a prompt."""
     if not given:
-        env_file = term.env.get(ENV_PASSWORD_FILE)
+        env_file = term.env.get(ENV_VAULT_PASSWORD_FILE)
         if env_file:
             return [VaultPassword(DEFAULT_VAULT_ID, Path(env_file).expanduser())]
         given = [VaultPassword(DEFAULT_VAULT_ID, Sensitive(""))]
@@ -86,7 +86,7 @@ def _passwords(term: Terminal, file: Path, given: list[VaultPassword]) -> list[V
         if not term.interactive:
             raise UsageError(
                 f"{file} is encrypted: pass --vault-password-file FILE or --vault-id ID@FILE, "
-                f"or set {ENV_PASSWORD_FILE}"
+                f"or set {ENV_VAULT_PASSWORD_FILE}"
             )
         label = "" if password.vault_id == DEFAULT_VAULT_ID else f" ({password.vault_id})"
         typed = term.ask_secret(f"Vault password{label}")
