@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from rich.table import Table
 
-from glassdome.core.migration import Action, plan_migration, run_migration, scrub_env
+from glassdome.core.migration import (
+    Action,
+    MigrationItem,
+    plan_migration,
+    run_migration,
+    scrub_env,
+)
 from glassdome.core.secrets import SecretsManager, get_secrets_manager
 from glassdome.ui.console import Terminal
 
-__all__ = ["migrate"]
+__all__ = ["migrate", "plan_table"]
 
 _STYLE = {
     Action.STORE: "green",
@@ -18,6 +25,7 @@ _STYLE = {
     Action.UNCHANGED: "dim",
     Action.CONFLICT: "red",
     Action.EMPTY: "dim",
+    Action.SKIPPED: "dim",
 }
 _SAID = {
     Action.STORE: "store",
@@ -25,7 +33,30 @@ _SAID = {
     Action.UNCHANGED: "unchanged",
     Action.CONFLICT: "conflict: a different value is stored (kept; --overwrite replaces it)",
     Action.EMPTY: "empty in .env, skipped",
+    Action.SKIPPED: "not text, skipped",
 }
+
+
+def plan_table(
+    items: list[MigrationItem],
+    title: str,
+    *,
+    key_column: str = "variable",
+    said: Mapping[Action, str] | None = None,
+) -> Table:
+    """The plan as a table: each variable, its secret name and what happens (never a value).
+
+    *said* replaces the words for some actions (``import`` has no ``.env``).
+    """
+    words = {**_SAID, **(said or {})}
+    table = Table(title=title, title_justify="left")
+    table.add_column(key_column)
+    table.add_column("secret name")
+    table.add_column("action")
+    for item in items:
+        style = _STYLE[item.action]
+        table.add_row(item.env_key, item.name, f"[{style}]{words[item.action]}[/]")
+    return table
 
 
 def migrate(
@@ -49,14 +80,7 @@ def migrate(
         return 0
     backend = manager.backend_name
     verb = "would" if dry_run else "will"
-    table = Table(title=f"{env_file} -> {backend} backend ({verb} do)", title_justify="left")
-    table.add_column("variable")
-    table.add_column("secret name")
-    table.add_column("action")
-    for item in items:
-        style = _STYLE[item.action]
-        table.add_row(item.env_key, item.name, f"[{style}]{_SAID[item.action]}[/]")
-    term.err.print(table)
+    term.err.print(plan_table(items, f"{env_file} -> {backend} backend ({verb} do)"))
     conflicts = sum(item.action is Action.CONFLICT for item in items)
     if dry_run:
         term.say(f"Dry run: nothing stored ({len(to_store)} to store, {conflicts} conflicts).")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -12,7 +12,15 @@ from glassdome.errors import GlassdomeError
 from glassdome.primitives.envfile import read_values, remove_keys
 from glassdome.primitives.names import secret_store_name
 
-__all__ = ["Action", "MigrationItem", "plan_migration", "run_migration", "scrub_env", "secret_keys"]
+__all__ = [
+    "Action",
+    "MigrationItem",
+    "plan_migration",
+    "plan_values",
+    "run_migration",
+    "scrub_env",
+    "secret_keys",
+]
 
 
 class Action(StrEnum):
@@ -23,6 +31,7 @@ class Action(StrEnum):
     CONFLICT = "conflict"
     OVERWRITE = "overwrite"
     EMPTY = "empty"
+    SKIPPED = "skipped"  # an imported variable whose value is not text (a number, a list...)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,10 +65,25 @@ def plan_migration(
         raise GlassdomeError(f"{env_file} is not UTF-8 text; save it as UTF-8") from None
     except OSError as exc:
         raise GlassdomeError(f"cannot read {env_file}: {exc.strerror}") from None
+    found = sorted(secret_keys(values).items())
+    return plan_values(
+        ((key, secret_store_name(key) or key.lower(), v) for key, v in found),
+        manager,
+        overwrite=overwrite,
+    )
+
+
+def plan_values(
+    found: Iterable[tuple[str, str, str]], manager: SecretsManager, *, overwrite: bool = False
+) -> tuple[list[MigrationItem], dict[str, str]]:
+    """Compare each ``(key, name, value)`` with the store; return the plan and what to store.
+
+    The one planning rule of ``migrate`` and ``import``: an empty value is skipped, an
+    equal one is unchanged, a different one is a conflict unless *overwrite*.
+    """
     items: list[MigrationItem] = []
     to_store: dict[str, str] = {}
-    for key, value in sorted(secret_keys(values).items()):
-        name = secret_store_name(key) or key.lower()
+    for key, name, value in found:
         if not value:
             items.append(MigrationItem(key, name, Action.EMPTY))
             continue
