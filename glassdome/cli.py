@@ -100,6 +100,19 @@ def _dispatch_secrets(args: argparse.Namespace, term: Terminal) -> int:
             confirm=args.confirm and term.interactive,
             as_json=args.json,
         )
+    if args.command == "import":
+        from glassdome.commands.import_vault import import_ansible_vault
+
+        return import_ansible_vault(
+            term,
+            args.file,
+            password_files=args.vault_password_files,
+            vault_ids=args.vault_ids,
+            maps=args.maps,
+            dry_run=args.dry_run,
+            overwrite=args.overwrite,
+            as_json=args.json,
+        )
     if args.command == "copy":
         from glassdome.commands.copy import copy_secrets
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from rich.table import Table
 
 from glassdome.core.migration import Action, MigrationItem, plan_migration, run_migration, scrub_env
 from glassdome.core.secrets import SecretsManager, get_secrets_manager
@@ -13,7 +15,7 @@ from glassdome.ui.batch import NameStatus, Status, batch_document, count, report
 from glassdome.ui.console import Terminal
 from glassdome.ui.progress import tracker
 
-__all__ = ["migrate"]
+__all__ = ["migrate", "plan_table"]
 
 _STATUS = {
     Action.STORE: (Status.STORED, ""),
@@ -24,6 +26,7 @@ _STATUS = {
         "a different value is stored; kept, --overwrite replaces it",
     ),
     Action.EMPTY: (Status.SKIPPED, "empty in .env"),
+    Action.SKIPPED: (Status.SKIPPED, "not text"),
 }
 
 
@@ -41,6 +44,46 @@ def _document(
     return batch_document(
         "secrets migrate", statuses, dry_run=dry_run, key_label="variable", context=context
     )
+
+
+_STYLE = {
+    Action.STORE: "green",
+    Action.OVERWRITE: "yellow",
+    Action.UNCHANGED: "dim",
+    Action.CONFLICT: "red",
+    Action.EMPTY: "dim",
+    Action.SKIPPED: "dim",
+}
+_SAID = {
+    Action.STORE: "store",
+    Action.OVERWRITE: "overwrite",
+    Action.UNCHANGED: "unchanged",
+    Action.CONFLICT: "conflict: a different value is stored (kept; --overwrite replaces it)",
+    Action.EMPTY: "empty in .env, skipped",
+    Action.SKIPPED: "not text, skipped",
+}
+
+
+def plan_table(
+    items: list[MigrationItem],
+    title: str,
+    *,
+    key_column: str = "variable",
+    said: Mapping[Action, str] | None = None,
+) -> Table:
+    """The plan as a table: each variable, its secret name and what happens (never a value).
+
+    *said* replaces the words for some actions (``import`` has no ``.env``).
+    """
+    words = {**_SAID, **(said or {})}
+    table = Table(title=title, title_justify="left")
+    table.add_column(key_column)
+    table.add_column("secret name")
+    table.add_column("action")
+    for item in items:
+        style = _STYLE[item.action]
+        table.add_row(item.env_key, item.name, f"[{style}]{words[item.action]}[/]")
+    return table
 
 
 def migrate(

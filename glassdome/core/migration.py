@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -13,7 +13,15 @@ from glassdome.primitives.envfile import read_values, remove_keys
 from glassdome.primitives.names import secret_store_name
 from glassdome.primitives.progress import Progress, every
 
-__all__ = ["Action", "MigrationItem", "plan_migration", "run_migration", "scrub_env", "secret_keys"]
+__all__ = [
+    "Action",
+    "MigrationItem",
+    "plan_migration",
+    "plan_values",
+    "run_migration",
+    "scrub_env",
+    "secret_keys",
+]
 
 
 class Action(StrEnum):
@@ -24,6 +32,7 @@ class Action(StrEnum):
     CONFLICT = "conflict"
     OVERWRITE = "overwrite"
     EMPTY = "empty"
+    SKIPPED = "skipped"  # an imported variable whose value is not text (a number, a list...)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,10 +69,24 @@ def plan_migration(
         raise GlassdomeError(f"{env_file} is not UTF-8 text; save it as UTF-8") from None
     except OSError as exc:
         raise GlassdomeError(f"cannot read {env_file}: {exc.strerror}") from None
+    found = [
+        (key, secret_store_name(key) or key.lower(), value)
+        for key, value in sorted(secret_keys(values).items())
+    ]
+    return plan_values(each(found, "Comparing with the store"), manager, overwrite=overwrite)
+
+
+def plan_values(
+    found: Iterable[tuple[str, str, str]], manager: SecretsManager, *, overwrite: bool = False
+) -> tuple[list[MigrationItem], dict[str, str]]:
+    """Compare each ``(key, name, value)`` with the store; return the plan and what to store.
+
+    The one planning rule of ``migrate`` and ``import``: an empty value is skipped, an
+    equal one is unchanged, a different one is a conflict unless *overwrite*.
+    """
     items: list[MigrationItem] = []
     to_store: dict[str, str] = {}
-    for key, value in each(sorted(secret_keys(values).items()), "Comparing with the store"):
-        name = secret_store_name(key) or key.lower()
+    for key, name, value in found:
         if not value:
             items.append(MigrationItem(key, name, Action.EMPTY))
             continue
