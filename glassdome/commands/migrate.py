@@ -6,8 +6,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from rich.table import Table
-
 from glassdome.core.migration import Action, MigrationItem, plan_migration, run_migration, scrub_env
 from glassdome.core.secrets import SecretsManager, get_secrets_manager
 from glassdome.primitives.envfile import backup_path
@@ -15,7 +13,7 @@ from glassdome.ui.batch import NameStatus, Status, batch_document, count, report
 from glassdome.ui.console import Terminal
 from glassdome.ui.progress import tracker
 
-__all__ = ["migrate", "plan_table"]
+__all__ = ["migrate", "name_statuses"]
 
 _STATUS = {
     Action.STORE: (Status.STORED, ""),
@@ -30,10 +28,17 @@ _STATUS = {
 }
 
 
-def _statuses(items: Sequence[MigrationItem]) -> list[NameStatus]:
+def name_statuses(
+    items: Sequence[MigrationItem], details: Mapping[Action, str] | None = None
+) -> list[NameStatus]:
+    """*items* as the batch report's statuses (`glassdome.ui.batch`), keyed by variable.
+
+    *details* replaces the reason given for some actions (``import`` has no ``.env``).
+    """
     found = []
     for item in items:
         status, detail = _STATUS[item.action]
+        detail = (details or {}).get(item.action, detail)
         found.append(NameStatus(item.name, status, detail, key=item.env_key))
     return found
 
@@ -44,46 +49,6 @@ def _document(
     return batch_document(
         "secrets migrate", statuses, dry_run=dry_run, key_label="variable", context=context
     )
-
-
-_STYLE = {
-    Action.STORE: "green",
-    Action.OVERWRITE: "yellow",
-    Action.UNCHANGED: "dim",
-    Action.CONFLICT: "red",
-    Action.EMPTY: "dim",
-    Action.SKIPPED: "dim",
-}
-_SAID = {
-    Action.STORE: "store",
-    Action.OVERWRITE: "overwrite",
-    Action.UNCHANGED: "unchanged",
-    Action.CONFLICT: "conflict: a different value is stored (kept; --overwrite replaces it)",
-    Action.EMPTY: "empty in .env, skipped",
-    Action.SKIPPED: "not text, skipped",
-}
-
-
-def plan_table(
-    items: list[MigrationItem],
-    title: str,
-    *,
-    key_column: str = "variable",
-    said: Mapping[Action, str] | None = None,
-) -> Table:
-    """The plan as a table: each variable, its secret name and what happens (never a value).
-
-    *said* replaces the words for some actions (``import`` has no ``.env``).
-    """
-    words = {**_SAID, **(said or {})}
-    table = Table(title=title, title_justify="left")
-    table.add_column(key_column)
-    table.add_column("secret name")
-    table.add_column("action")
-    for item in items:
-        style = _STYLE[item.action]
-        table.add_row(item.env_key, item.name, f"[{style}]{words[item.action]}[/]")
-    return table
 
 
 def migrate(
@@ -110,7 +75,7 @@ def migrate(
         return 0
     context: dict[str, Any] = {"env_file": str(env_file), "backend": manager.backend_name}
     context.update(scrubbed=[], backup=None)
-    statuses = _statuses(items)
+    statuses = name_statuses(items)
     conflicts = count(statuses, Status.CONFLICT)
     if not items:
         term.write_json(_document(statuses, context, dry_run=dry_run))
