@@ -43,6 +43,7 @@ print(json.dumps({
     "members": [f"{type(b).__module__}.{type(b).__qualname__}" for b in chain.backends],
     "backend": described.backend,
     "reason": described.reason,
+    "probe": described.probes["keyring"].reason,
     "details": dict(described.details),
     "found": found is not None and found == value,
     "found_any": found is not None,
@@ -88,17 +89,24 @@ def plaintext_file(env: dict[str, str]) -> Path:
 
 
 @pytest.mark.secret_service
-def test_auto_stores_in_the_secret_service_and_never_in_the_plaintext_keyring(
-    chain_env: dict[str, str],
+@pytest.mark.parametrize("backend", [None, "keyring"], ids=["auto", "explicit"])
+def test_the_value_goes_to_the_secret_service_and_never_to_the_plaintext_keyring(
+    chain_env: dict[str, str], backend: str | None
 ) -> None:
     """keyring returns the chain; the value lands in gnome-keyring and no plain-text file."""
+    if backend is not None:
+        chain_env["GLASSDOME_SECRETS_BACKEND"] = backend
     found = run_child(chain_env, "proxmox_password", VALUE)
     assert found["keyring"] == "keyring.backends.chainer.ChainerBackend"
     assert found["members"] == [KEYRING_BACKEND, PLAINTEXT]
     assert found["backend"] == "keyring"
     assert found["found"]
-    assert f"{KEYRING_BACKEND} answered" in found["reason"]
-    assert f"insecure members skipped: {PLAINTEXT}" in found["reason"]
+    said = f"{KEYRING_BACKEND} answered (the secure member of keyring's chain; "
+    assert found["probe"] == said + f"insecure members skipped: {PLAINTEXT})"
+    if backend is None:
+        assert found["probe"] in found["reason"]
+    else:
+        assert found["reason"] == "GLASSDOME_SECRETS_BACKEND=keyring"
     assert found["details"]["keyring"] == KEYRING_BACKEND
     assert found["details"]["keyring skipped"].startswith(f"{PLAINTEXT} (")
     looked_up = run_tool(
