@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from glassdome.backends.base import Availability, BackendContext, seconds_setting
+from glassdome.backends.keyring_choice import insecurity, secure_choice
+from glassdome.backends.keyring_choice import qualname as _qualname
 from glassdome.errors import BackendUnavailable, SecretStoreError, StoreBusy, StoreCorrupted
 from glassdome.primitives.atomic import ensure_private_dir
 
@@ -38,43 +40,6 @@ INDEX_ENTRY = "_glassdome_index"
 ENV_TIMEOUT = "GLASSDOME_KEYRING_TIMEOUT"
 DEFAULT_TIMEOUT = 3.0
 _LOCK_TIMEOUT = 30.0
-# Backends that store nothing, or store in plain text, are never a secret store.
-_INSECURE = {
-    "keyring.backends.fail.Keyring": "keyring found no usable OS keyring (its 'fail' backend)",
-    "keyring.backends.null.Keyring": "the 'null' keyring stores nothing",
-    "keyrings.alt.file.PlaintextKeyring": "keyrings.alt's PlaintextKeyring stores in plain text",
-}
-
-
-def _qualname(obj: object) -> str:
-    cls = type(obj)
-    return f"{cls.__module__}.{cls.__qualname__}"
-
-
-def insecurity(backend: KeyringBackend) -> str | None:
-    """Return why *backend* (a keyring backend) cannot hold secrets, or None when it can."""
-    from keyring.backends.chainer import ChainerBackend
-
-    name = _qualname(backend)
-    if name in _INSECURE:
-        return _INSECURE[name]
-    if isinstance(backend, ChainerBackend):
-        chained = list(backend.backends)
-        if not chained:
-            return "keyring's chainer has no backends to chain"
-        for inner in chained:
-            reason = insecurity(inner)
-            if reason is not None:
-                return f"keyring chains an unsuitable backend: {reason}"
-        return None
-    try:
-        priority = float(backend.priority)
-    except Exception as exc:  # noqa: BLE001 - a backend's priority probe may raise anything
-        return f"{name} is not usable here ({type(exc).__name__}: {exc})"
-    if priority < 1:
-        # keyring's own rule (keyring.core.recommended): below 1 is not recommended.
-        return f"{name} has priority {priority}, which keyring does not recommend"
-    return None
 
 
 class OsKeyringBackend:
@@ -94,6 +59,7 @@ class OsKeyringBackend:
         self._timeout = timeout
         self._lock_path = lock_path
         self._availability: Availability | None = None
+        self._skipped: tuple[str, ...] = ()
 
     @classmethod
     def from_context(cls, context: BackendContext) -> OsKeyringBackend:
@@ -122,13 +88,18 @@ class OsKeyringBackend:
                     import keyring
 
                     backend = keyring.get_keyring()
-                reason = insecurity(backend)
-                if reason is not None:
+                choice = secure_choice(backend)
+                if choice.backend is None:
+                    reason = str(choice.reason)
+                    if "no usable OS keyring" not in reason:
+                        reason = f"no usable OS keyring: {reason}"
                     outcome.append(Availability(False, reason))
                     return
-                backend.get_password(SERVICE, INDEX_ENTRY)  # a read: the probe writes nothing
-                self._backend = backend
-                outcome.append(Availability(True, f"{_qualname(backend)} answered"))
+                # A read: the probe writes nothing, and never touches a skipped member.
+                choice.backend.get_password(SERVICE, INDEX_ENTRY)
+                self._backend, self._skipped = choice.backend, choice.skipped
+                said = f" ({choice.note})" if choice.note else ""
+                outcome.append(Availability(True, f"{_qualname(choice.backend)} answered{said}"))
             except Exception as exc:  # noqa: BLE001 - any failure of the OS keyring means "unavailable"
                 outcome.append(
                     Availability(False, f"the OS keyring failed: {type(exc).__name__}: {exc}")
@@ -319,7 +290,10 @@ class OsKeyringBackend:
 
     def details(self) -> dict[str, str]:
         """Which keyring class is in use and the service name."""
-        return {
+        facts = {
             "keyring": _qualname(self._backend) if self._backend is not None else "not probed",
             "service": SERVICE,
         }
+        if self._skipped:
+            facts["keyring skipped"] = "; ".join(self._skipped) + " (never read or written)"
+        return facts
