@@ -40,6 +40,7 @@ INDEX_ENTRY = "_glassdome_index"
 ENV_TIMEOUT = "GLASSDOME_KEYRING_TIMEOUT"
 DEFAULT_TIMEOUT = 3.0
 _LOCK_TIMEOUT = 30.0
+_READ_ATTEMPTS = 3  # an entry replaced while it is read is read again
 
 
 class OsKeyringBackend:
@@ -152,8 +153,24 @@ class OsKeyringBackend:
         ensure_private_dir(self._lock_path.parent)
         return FileLock(self._lock_path, timeout=_LOCK_TIMEOUT, mode=0o600, preserve_lock_file=True)
 
+    def _read(self, service: str, name: str) -> str | None:
+        """``get_password``, read again when the entry was replaced between finding and reading it.
+
+        The Secret Service finds an item, then reads it: a writer in another process that
+        replaces the item in between makes the read fail with ``ItemNotFoundException``.
+        """
+        for attempt in range(_READ_ATTEMPTS):
+            try:
+                value: str | None = self._keyring().get_password(service, name)
+            except Exception as exc:
+                if type(exc).__name__ != "ItemNotFoundException" or attempt == _READ_ATTEMPTS - 1:
+                    raise
+            else:
+                return value
+        raise AssertionError("unreachable")  # pragma: no cover
+
     def _read_index(self) -> set[str]:
-        raw = self._keyring().get_password(SERVICE, INDEX_ENTRY)
+        raw = self._read(SERVICE, INDEX_ENTRY)
         if not raw:
             return set()
         try:
@@ -226,8 +243,7 @@ class OsKeyringBackend:
     def get(self, name: str) -> str | None:
         """Return the stored value or None."""
         with self._guard(f"reading {name}"):
-            value: str | None = self._keyring().get_password(SERVICE, name)
-        return value
+            return self._read(SERVICE, name)
 
     def set(self, name: str, value: str) -> None:
         """Store one value and record its name in the index."""
@@ -261,16 +277,15 @@ class OsKeyringBackend:
     def get_meta(self, name: str) -> SecretMeta | None:
         """The record stored for *name* (one keyring read), or None."""
         with self._guard(f"reading the metadata of {name}"):
-            raw: str | None = self._keyring().get_password(META_SERVICE, name)
+            raw = self._read(META_SERVICE, name)
         return None if raw is None else self._record(name, raw)
 
     def all_meta(self) -> dict[str, SecretMeta]:
         """The record of every listed name that has one: one keyring read per name."""
         found: dict[str, SecretMeta] = {}
         with self._guard("reading metadata"):
-            keyring = self._keyring()
             for name in sorted(self._read_index()):
-                raw = keyring.get_password(META_SERVICE, name)
+                raw = self._read(META_SERVICE, name)
                 if raw is not None:
                     found[name] = self._record(name, raw)
         return found
