@@ -117,3 +117,29 @@ def test_an_unknown_shell_is_a_usage_error(cli: Cli) -> None:
     assert result.code == 2
     assert "bash" in one_error_line(result)
     assert result.out == ""
+
+
+def test_zsh_registers_the_script_installed_as_the_readme_says(cli: Cli) -> None:
+    """A file `_glassdome` in a folder on $fpath: compinit makes it glassdome's completer."""
+    zsh = shutil.which("zsh")
+    if zsh is None:
+        pytest.skip("zsh is not installed (optional: the tests install bash only)")
+    folder = cli.cwd / "zfunc"
+    folder.mkdir()
+    result = cli("completion", "zsh")
+    assert result.code == 0, str(result)
+    (folder / "_glassdome").write_text(result.out, encoding="utf-8")
+    script = (
+        f"fpath=({folder} $fpath); autoload -Uz compinit && compinit -u -d {cli.cwd}/zcompdump; "
+        'print -r -- "${_comps[glassdome]}"'
+    )
+    done = subprocess.run(
+        [zsh, "-f", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+        env={"HOME": str(cli.cwd), "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "_glassdome"
