@@ -243,6 +243,6 @@ def doctor(
         colour = {"ok": "green", "info": "cyan", "attention": "bold red"}
         for check in checks:
             table.add_row(check.name, f"[{colour[check.status]}]{check.status}[/]", check.detail)
-        term.out.print(table)
-        term.say(f"{len(attention)} finding(s) need attention." if attention else "All good.")
+        term.report(table)
+        term.report(f"{len(attention)} finding(s) need attention." if attention else "All good.")
     return 1 if attention else 0

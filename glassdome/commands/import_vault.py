@@ -9,11 +9,10 @@ Nested and non-text values are reported as skipped. Values never reach the termi
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
-from glassdome.commands.migrate import plan_table
+from glassdome.commands.migrate import name_statuses
 from glassdome.core.migration import Action, MigrationItem, plan_values, run_migration
 from glassdome.core.secrets import SecretsManager, get_secrets_manager
 from glassdome.errors import GlassdomeError, InvalidSecretName, UsageError
@@ -25,6 +24,7 @@ from glassdome.primitives.ansible_vault import (
 )
 from glassdome.primitives.names import normalize_name
 from glassdome.primitives.sensitive import Sensitive
+from glassdome.ui.batch import Status, batch_document, count, report_batch
 from glassdome.ui.console import Terminal
 from glassdome.ui.progress import track
 
@@ -33,11 +33,7 @@ __all__ = ["SOURCE", "import_ansible_vault", "parse_maps", "parse_vault_ids"]
 SOURCE = "import:ansible-vault"  # the provenance the imported secrets' records carry
 ENV_VAULT_PASSWORD_FILE = "ANSIBLE_VAULT_PASSWORD_FILE"  # noqa: S105 - a variable name
 _PROMPT = "prompt"  # --vault-id ID@prompt asks, as ansible does
-_SAID = {
-    Action.STORE: "store",
-    Action.EMPTY: "empty, skipped",
-    Action.CONFLICT: "conflict: a different value is stored (kept; --overwrite replaces it)",
-}
+_DETAILS = {Action.EMPTY: "empty"}  # the reasons of `migrate`, but no `.env` here
 
 
 def parse_maps(maps: Sequence[str]) -> dict[str, str]:
@@ -133,46 +129,36 @@ def _candidates(
     return triples, skipped
 
 
-def _counts(items: Sequence[MigrationItem]) -> dict[str, int]:
-    counted = {action.value: 0 for action in Action}
-    for item in items:
-        counted[item.action.value] += 1
-    return counted
-
-
 def _report(
     term: Terminal, file: Path, backend: str, items: list[MigrationItem], *, dry_run: bool
 ) -> None:
-    counts = _counts(items)
-    stored = 0 if dry_run else counts["store"] + counts["overwrite"]
+    statuses = name_statuses(items, _DETAILS)
+    pending = count(statuses, Status.STORED, Status.OVERWRITTEN)
+    tail = (
+        f"unchanged {count(statuses, Status.UNCHANGED)}, "
+        f"conflicts {count(statuses, Status.CONFLICT)}, skipped {count(statuses, Status.SKIPPED)}"
+    )
     verb = "would" if dry_run else "will"
-    term.out.print(plan_table(items, f"{file} -> {backend} backend ({verb} do)", said=_SAID))
-    skipped = counts["skipped"] + counts["empty"]
-    tail = f"unchanged {counts['unchanged']}, conflicts {counts['conflict']}, skipped {skipped}."
-    if dry_run:
-        pending = counts["store"] + counts["overwrite"]
-        term.out.print(f"Dry run: nothing stored ({pending} to store, {tail[:-1]}).")
-    else:
-        term.out.print(f"Stored {stored}, {tail}")
+    summary = (
+        f"Dry run: nothing stored ({pending} to store, {tail})."
+        if dry_run
+        else f"Stored {pending}, {tail}."
+    )
+    title = f"{file} -> {backend} backend ({verb} do)"
+    report_batch(term, title, statuses, planned=True, key_label="variable", summary=summary)
 
 
 def _json(
     term: Terminal, file: Path, backend: str, items: list[MigrationItem], *, dry_run: bool
 ) -> None:
-    counts = _counts(items)
-    report = {
-        "file": str(file),
-        "backend": backend,
-        "dry_run": dry_run,
-        "stored": 0 if dry_run else counts["store"] + counts["overwrite"],
-        "counts": counts,
-        "secrets": [
-            {"variable": item.env_key, "name": item.name, "action": item.action.value}
-            for item in items
-        ],
-    }
-    term.stdout.write(json.dumps(report) + "\n")
-    term.stdout.flush()
+    document = batch_document(
+        "secrets import ansible-vault",
+        name_statuses(items, _DETAILS),
+        dry_run=dry_run,
+        key_label="variable",
+        context={"file": str(file), "backend": backend},
+    )
+    term.write_json(document)
 
 
 def import_ansible_vault(

@@ -11,6 +11,7 @@ from glassdome.core.secrets import SecretsManager
 from glassdome.errors import GlassdomeError
 from glassdome.primitives.envfile import read_values, remove_keys
 from glassdome.primitives.names import secret_store_name
+from glassdome.primitives.progress import Progress, every
 
 __all__ = [
     "Action",
@@ -53,9 +54,12 @@ def secret_keys(values: Mapping[str, str | None]) -> dict[str, str]:
 
 
 def plan_migration(
-    env_file: Path, manager: SecretsManager, *, overwrite: bool = False
+    env_file: Path, manager: SecretsManager, *, overwrite: bool = False, each: Progress = every
 ) -> tuple[list[MigrationItem], dict[str, str]]:
-    """Compare *env_file*'s secrets with the store; return the plan and the values to store."""
+    """Compare *env_file*'s secrets with the store; return the plan and the values to store.
+
+    Each comparison reads the store once; *each* shows how far they got.
+    """
     if not env_file.is_file():
         problem = "is not a file" if env_file.exists() else "does not exist"
         raise GlassdomeError(f"{env_file} {problem}; pass --env-file with the path of your .env")
@@ -65,12 +69,11 @@ def plan_migration(
         raise GlassdomeError(f"{env_file} is not UTF-8 text; save it as UTF-8") from None
     except OSError as exc:
         raise GlassdomeError(f"cannot read {env_file}: {exc.strerror}") from None
-    found = sorted(secret_keys(values).items())
-    return plan_values(
-        ((key, secret_store_name(key) or key.lower(), v) for key, v in found),
-        manager,
-        overwrite=overwrite,
-    )
+    found = [
+        (key, secret_store_name(key) or key.lower(), value)
+        for key, value in sorted(secret_keys(values).items())
+    ]
+    return plan_values(each(found, "Comparing with the store"), manager, overwrite=overwrite)
 
 
 def plan_values(
@@ -108,15 +111,18 @@ def run_migration(
         manager.set_many(to_store, source=source)
 
 
-def scrub_env(env_file: Path, items: list[MigrationItem], manager: SecretsManager) -> list[str]:
+def scrub_env(
+    env_file: Path, items: list[MigrationItem], manager: SecretsManager, *, each: Progress = every
+) -> list[str]:
     """Remove from *env_file* every migrated secret whose stored value reads back equal.
 
     ``.env.bak`` (0600) keeps the file as it was. Variables whose value is not
     in the store (conflicts, empty ones) stay. Returns the removed variables.
+    *each* shows how far the reading back got.
     """
     current = secret_keys(read_values(env_file))
     verified: list[str] = []
-    for item in items:
+    for item in each(items, "Reading back from the store"):
         if item.action not in (Action.STORE, Action.OVERWRITE, Action.UNCHANGED):
             continue
         value = current.get(item.env_key)

@@ -89,6 +89,7 @@ def add_secrets_commands(groups: Any) -> None:
     )
     flag(p, "--overwrite", help="replace stored values that differ from .env")
     flag(p, "--confirm", help="on a terminal, ask before storing anything")
+    flag(p, "--json", help="machine-readable report: each name's status and the counts")
 
     _add_import(commands)
 
@@ -118,6 +119,7 @@ def add_secrets_commands(groups: Any) -> None:
     )
     flag(p, "--dry-run", help="show what would be copied; write nothing")
     flag(p, "--overwrite", help="replace target values that differ from the source")
+    flag(p, "--json", help="machine-readable report: each name's status and the counts")
 
     p = command(
         commands,

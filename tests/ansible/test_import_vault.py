@@ -58,9 +58,9 @@ def test_a_whole_file_vault_stores_each_text_value_under_its_lower_cased_name(
     assert cli.get("proxmox_token_value") == WHOLE["proxmox_token_value"]
     assert cli.get("esxi_password") == WHOLE["ESXI_PASSWORD"]
     assert cli.names() == ["esxi_password", "proxmox_token_value"]
-    assert "not text, skipped" in row(result, "nested")
-    assert "not text, skipped" in row(result, "port")
-    assert "empty, skipped" in row(result, "empty")
+    assert "skip (not text)" in row(result, "nested")
+    assert "skip (not text)" in row(result, "port")
+    assert "skip (empty)" in row(result, "empty")
     assert "Stored 2, unchanged 0, conflicts 0, skipped 3." in result.out
 
 
@@ -160,7 +160,7 @@ def test_a_conflict_is_kept_until_overwrite_replaces_it(cli: Cli, vaults: Vaults
     cli.set("proxmox_token_value", "stored-before")
     kept = run(cli, vaults, "whole.yml", *password)
     assert kept.code == 1, str(kept)
-    assert "conflict: a different value is stored" in row(kept, "proxmox_token_value")
+    assert "conflict (a different value is stored" in row(kept, "proxmox_token_value")
     assert cli.get("proxmox_token_value") == "stored-before"
     assert cli.get("esxi_password") == WHOLE["ESXI_PASSWORD"]
     replaced = run(cli, vaults, "whole.yml", *password, "--overwrite")
@@ -169,7 +169,7 @@ def test_a_conflict_is_kept_until_overwrite_replaces_it(cli: Cli, vaults: Vaults
     assert cli.get("proxmox_token_value") == WHOLE["proxmox_token_value"]
 
 
-def test_json_reports_names_and_actions_and_records_the_import_as_the_source(
+def test_json_reports_names_and_statuses_and_records_the_import_as_the_source(
     cli: Cli, vaults: Vaults
 ):
     result = run(
@@ -177,19 +177,22 @@ def test_json_reports_names_and_actions_and_records_the_import_as_the_source(
     )
     assert result.code == 0, str(result)
     assert result.err == ""
-    report = json.loads(result.out)
+    report = json.loads(result.out)  # the shape of every batch report (glassdome.ui.batch)
+    assert report["command"] == "secrets import ansible-vault"
     assert report["backend"] == "file"
     assert report["dry_run"] is False
-    assert report["stored"] == 2
-    assert report["counts"]["skipped"] == 2
-    assert report["counts"]["empty"] == 1
-    assert {entry["variable"]: entry["action"] for entry in report["secrets"]} == {
-        "ESXI_PASSWORD": "store",
-        "empty": "empty",
+    assert report["counts"]["stored"] == 2
+    assert report["counts"]["skipped"] == 3
+    assert {entry["variable"]: entry["status"] for entry in report["secrets"]} == {
+        "ESXI_PASSWORD": "stored",
+        "empty": "skipped",
         "nested": "skipped",
         "port": "skipped",
-        "proxmox_token_value": "store",
+        "proxmox_token_value": "stored",
     }
+    reasons = {entry["variable"]: entry.get("detail") for entry in report["secrets"]}
+    assert reasons["empty"] == "empty"
+    assert reasons["port"] == "not text"
     shown = cli("secrets", "show", "esxi_password", "--json")
     assert json.loads(shown.out)["meta"]["source"] == "import:ansible-vault"
 
