@@ -183,14 +183,20 @@ class Holdings:
     def find(self, store: Mapping[str, Any]) -> HeldStore:
         """The held store a request names, still valid; else `NotHeld` (and it is dropped)."""
         key = _key(store)
+        self.sweep()
         with self._lock:
             held = self._stores.get(key)
         if held is None:
             raise NotHeld
-        if not held.still_valid():
-            self.drop(key)
-            raise NotHeld
         return held
+
+    def sweep(self) -> None:
+        """Drop every store whose key file changed (``passwd``, a swapped store)."""
+        with self._lock:
+            stores = list(self._stores.items())
+        for key, held in stores:
+            if not held.still_valid():
+                self.drop(key)
 
     def drop(self, key: tuple[str, str, str]) -> None:
         """Forget one store."""
@@ -211,6 +217,7 @@ class Holdings:
 
     def describe(self) -> list[dict[str, str]]:
         """The held stores, for ``agent status`` (no key, no value)."""
+        self.sweep()
         with self._lock:
             return [dict(store.ident) for store in self._stores.values()]
 

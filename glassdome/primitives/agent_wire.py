@@ -201,8 +201,14 @@ def recorded_backend(home: Path, requested: str) -> str | None:
     return "file" if (home / KEY_FILE).exists() else None
 
 
+_warned: set[str] = set()
+
+
 def _warn(message: str) -> None:
-    print(f"glassdome: {message}; working without the agent", file=sys.stderr)
+    """Say once per process why the agent is not used."""
+    if message not in _warned:
+        _warned.add(message)
+        print(f"glassdome: {message}; working without the agent", file=sys.stderr)
 
 
 def request(
