@@ -100,7 +100,8 @@ def ensure_agent(timeout: float, lifetime: float, env: Mapping[str, str]) -> dic
         start_new_session=True,
         close_fds=True,
         cwd="/",
-        env=agent_environment(env),
+        # One malloc arena: with its memory locked, each thread's own arena would be 64 MiB.
+        env={**agent_environment(env), "MALLOC_ARENA_MAX": "1"},
     )
     deadline = time.monotonic() + START_GUARD
     while time.monotonic() < deadline:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import queue
 import select
 import signal
 import socket
@@ -36,7 +37,7 @@ from glassdome.primitives.agent_wire import (
 
 __all__ = ["Agent", "lock_memory"]
 
-_CONNECTIONS = 16  # served at once; more wait in the listen backlog
+_WORKERS = 8  # connections served at once; more wait in the queue
 _READ_TIMEOUT = 5.0  # a client that sends nothing is dropped
 _STORE_OPS = ("get", "names", "get_meta", "all_meta", "set", "delete")
 
@@ -72,7 +73,7 @@ class Agent:
         self.holdings = Holdings()
         self.memory_locked = False
         self._stopping = threading.Event()
-        self._slots = threading.BoundedSemaphore(_CONNECTIONS)
+        self._queue: queue.SimpleQueue[socket.socket | None] = queue.SimpleQueue()
         self._wake_read, self._wake_write = os.pipe()  # a stop request wakes the loop at once
 
     def __repr__(self) -> str:
@@ -114,6 +115,11 @@ class Agent:
             os.umask(old_mask)
         self.path.chmod(0o600)
         listener.listen(64)
+        # A fixed pool: a thread per connection would cost a new stack (and, with the
+        # memory locked, its pages) on every request.
+        workers = [threading.Thread(target=self._work, daemon=True) for _ in range(_WORKERS)]
+        for worker in workers:
+            worker.start()
         previous = {sig: signal.signal(sig, self._on_signal) for sig in _SIGNALS}
         try:
             while not self._stopping.is_set() and self._left() > 0:
@@ -128,6 +134,8 @@ class Agent:
                 signal.signal(sig, handler)
             listener.close()
             self.path.unlink(missing_ok=True)
+            for _ in workers:
+                self._queue.put(None)
             self._forget()
         return 0
 
@@ -143,9 +151,11 @@ class Agent:
             conn, _ = listener.accept()
         except OSError:
             return
-        self._slots.acquire()
-        worker = threading.Thread(target=self._handle, args=(conn,), daemon=True)
-        worker.start()
+        self._queue.put(conn)
+
+    def _work(self) -> None:
+        while (conn := self._queue.get()) is not None:
+            self._handle(conn)
 
     # -- one connection ------------------------------------------------------
 
@@ -164,8 +174,6 @@ class Agent:
                 send(conn, self.answer(message))
         except (OSError, ValueError):
             pass  # the client went away; nothing to tell it
-        finally:
-            self._slots.release()
 
     def answer(self, message: dict[str, Any]) -> dict[str, Any]:
         """The reply to one request; never raises for anything a client can send."""
@@ -192,7 +200,7 @@ class Agent:
         except GlassdomeError as exc:
             return _error("failed", str(exc), type(exc).__name__)
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            return _error("bad-request", f"malformed request ({type(exc).__name__})")
+            return _error("bad-request", f"malformed request ({type(exc).__name__}: {exc})")
 
     def status(self) -> dict[str, Any]:
         """Pid, stores held, idle time and life left (seconds); no key, no value."""
