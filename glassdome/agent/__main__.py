@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from glassdome.agent.server import Agent, lock_memory
 from glassdome.primitives.agent_wire import agent_socket
@@ -24,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     import threading
 
     threading.stack_size(512 * 1024)  # locked memory: small stacks for the worker threads
-    agent = Agent(agent_socket(), args.timeout, args.max_lifetime)
+    agent = Agent(Path(agent_socket()), args.timeout, args.max_lifetime)
     agent.memory_locked = lock_memory()
     return agent.serve()
 

@@ -17,15 +17,21 @@ larger than `MAX_MESSAGE` is answered with an error, never read.
 
 from __future__ import annotations
 
+# The low-level module: `socket` itself imports enum, a noticeable share of a `secrets get`.
+import _socket
 import json
 import os
-import socket
 import stat
 import struct
 import sys
-from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
+
+# Not `typing.TYPE_CHECKING`: importing typing is a noticeable share of a `secrets get`.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+    StrPath = str | os.PathLike[str]
 
 __all__ = [
     "ENV_AGENT",
@@ -64,20 +70,27 @@ def agent_disabled(env: Mapping[str, str]) -> bool:
     return env.get(ENV_AGENT, "").strip().lower() in {"off", "0", "no", "false"}
 
 
-def runtime_folder(env: Mapping[str, str] | None = None) -> Path:
+def _temp_root(env: Mapping[str, str]) -> str:
+    """What `tempfile.gettempdir` finds first, without importing tempfile (a slow import)."""
+    for name in ("TMPDIR", "TEMP", "TMP"):
+        folder = env.get(name, "")
+        if folder and os.path.isabs(folder) and os.path.isdir(folder):
+            return folder
+    return "/tmp"  # noqa: S108 - a per-uid folder in it, checked to be private on every use
+
+
+def runtime_folder(env: Mapping[str, str] | None = None) -> str:
     """The agent's folder: ``$XDG_RUNTIME_DIR/glassdome``, else one per uid in the temp dir."""
     env = os.environ if env is None else env
     runtime = env.get("XDG_RUNTIME_DIR", "")
-    if runtime and Path(runtime).is_absolute():
-        return Path(runtime) / "glassdome"
-    import tempfile
-
-    return Path(tempfile.gettempdir()) / f"glassdome-{os.getuid()}"
+    if runtime and os.path.isabs(runtime):
+        return os.path.join(runtime, "glassdome")
+    return os.path.join(_temp_root(env), f"glassdome-{os.getuid()}")
 
 
-def agent_socket(env: Mapping[str, str] | None = None) -> Path:
+def agent_socket(env: Mapping[str, str] | None = None) -> str:
     """The agent's socket path."""
-    return runtime_folder(env) / SOCKET_NAME
+    return os.path.join(runtime_folder(env), SOCKET_NAME)
 
 
 def _owned_private(info: os.stat_result) -> str | None:
@@ -88,10 +101,10 @@ def _owned_private(info: os.stat_result) -> str | None:
     return None
 
 
-def check_folder(folder: Path) -> str | None:
+def check_folder(folder: StrPath) -> str | None:
     """Why *folder* must not hold the agent's socket, or None when it is fine."""
     try:
-        info = folder.lstat()
+        info = os.lstat(folder)
     except FileNotFoundError:
         return "it does not exist"
     if not stat.S_ISDIR(info.st_mode):
@@ -99,13 +112,14 @@ def check_folder(folder: Path) -> str | None:
     return _owned_private(info)
 
 
-def check_socket(path: Path) -> str | None:
+def check_socket(path: str) -> str | None:
     """Why the agent socket at *path* must not be trusted (or None); checks its folder too."""
-    reason = check_folder(path.parent)
+    folder = os.path.dirname(path)
+    reason = check_folder(folder)
     if reason is not None:
-        return f"{path.parent}: {reason}"
+        return f"{folder}: {reason}"
     try:
-        info = path.lstat()
+        info = os.lstat(path)
     except FileNotFoundError:
         return "missing"
     if not stat.S_ISSOCK(info.st_mode):
@@ -114,10 +128,10 @@ def check_socket(path: Path) -> str | None:
     return None if reason is None else f"{path}: {reason}"
 
 
-def peer_uid(sock: socket.socket) -> int | None:
+def peer_uid(sock: _socket.socket) -> int | None:
     """The uid of the process at the other end of a Unix socket, or None if unknown."""
-    if hasattr(socket, "SO_PEERCRED"):  # Linux: struct ucred {pid, uid, gid}
-        creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    if hasattr(_socket, "SO_PEERCRED"):  # Linux: struct ucred {pid, uid, gid}
+        creds = sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_PEERCRED, struct.calcsize("3i"))
         return int(struct.unpack("3i", creds)[1])
     if sys.platform == "darwin" or "bsd" in sys.platform:  # pragma: no cover - not Linux
         import ctypes
@@ -129,13 +143,13 @@ def peer_uid(sock: socket.socket) -> int | None:
     return None  # pragma: no cover - a platform without either
 
 
-def send(sock: socket.socket, message: Mapping[str, Any]) -> None:
+def send(sock: _socket.socket, message: Mapping[str, Any]) -> None:
     """Send one message: the length, then the JSON."""
     body = json.dumps({"v": PROTOCOL_VERSION, **message}, separators=(",", ":")).encode()
     sock.sendall(_HEADER.pack(len(body)) + body)
 
 
-def _read_exactly(sock: socket.socket, size: int) -> bytes:
+def _read_exactly(sock: _socket.socket, size: int) -> bytes:
     parts, left = [], size
     while left:
         chunk = sock.recv(min(left, 65536))
@@ -146,7 +160,7 @@ def _read_exactly(sock: socket.socket, size: int) -> bytes:
     return b"".join(parts)
 
 
-def receive(sock: socket.socket, limit: int = MAX_MESSAGE) -> dict[str, Any]:
+def receive(sock: _socket.socket, limit: int = MAX_MESSAGE) -> dict[str, Any]:
     """Read one message; ValueError says why it is not one (too large, not JSON, no object)."""
     (size,) = _HEADER.unpack(_read_exactly(sock, _HEADER.size))
     if size > limit:
@@ -166,9 +180,9 @@ class StoreId(dict[str, str]):
     """Which store a request is about: its folder's real path, its backend and key id."""
 
 
-def _key_id(home: Path) -> str:
+def _key_id(home: StrPath) -> str:
     try:
-        with (home / KEY_FILE).open("rb") as file:
+        with open(os.path.join(home, KEY_FILE), "rb") as file:
             doc = json.loads(file.read(64 * 1024))
     except (OSError, ValueError):
         return ""
@@ -176,14 +190,14 @@ def _key_id(home: Path) -> str:
     return key_id if isinstance(key_id, str) else ""
 
 
-def store_id(home: Path, backend: str) -> StoreId:
+def store_id(home: StrPath, backend: str) -> StoreId:
     """The store in *home* held by *backend* (``file`` also names its key id, if any)."""
     found = StoreId(home=os.path.realpath(home), backend=backend)
     found["key_id"] = _key_id(home) if backend == "file" else ""
     return found
 
 
-def recorded_backend(home: Path, requested: str) -> str | None:
+def recorded_backend(home: StrPath, requested: str) -> str | None:
     """The backend a store in *home* uses, found without probing anything; None if unsure.
 
     An explicit choice is itself; ``auto`` is the recorded marker, else ``file`` when
@@ -193,12 +207,13 @@ def recorded_backend(home: Path, requested: str) -> str | None:
     if requested != "auto":
         return requested
     try:
-        marker = (home / MARKER_FILE).read_text(encoding="utf-8").strip()
+        with open(os.path.join(home, MARKER_FILE), encoding="utf-8") as file:
+            marker = file.read(64).strip()
     except OSError:
         marker = ""
     if marker in ("keyring", "file"):
         return marker
-    return "file" if (home / KEY_FILE).exists() else None
+    return "file" if os.path.exists(os.path.join(home, KEY_FILE)) else None
 
 
 _warned: set[str] = set()
@@ -232,10 +247,10 @@ def request(
     if reason is not None:
         _warn(f"ignoring the agent socket ({reason})")
         raise AgentMiss(reason)
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
         sock.settimeout(CONNECT_TIMEOUT)
-        sock.connect(str(path))
+        sock.connect(path)
         sock.settimeout(timeout)
         send(sock, message)
         return receive(sock)
