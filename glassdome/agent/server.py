@@ -155,7 +155,10 @@ class Agent:
 
     def _work(self) -> None:
         while (conn := self._queue.get()) is not None:
-            self._handle(conn)
+            try:
+                self._handle(conn)
+            except Exception:  # noqa: BLE001, S112 - a worker never dies of one connection
+                continue
 
     # -- one connection ------------------------------------------------------
 
@@ -201,6 +204,10 @@ class Agent:
             return _error("failed", str(exc), type(exc).__name__)
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             return _error("bad-request", f"malformed request ({type(exc).__name__}: {exc})")
+        except OSError as exc:  # the store's files: disk full, permissions, ...
+            return _error("failed", f"{exc.filename or 'the store'}: {exc.strerror or exc}")
+        except Exception as exc:  # noqa: BLE001 - the agent answers, whatever went wrong
+            return _error("failed", f"the agent failed ({type(exc).__name__})")
 
     def status(self) -> dict[str, Any]:
         """Pid, stores held, idle time and life left (seconds); no key, no value."""

@@ -147,3 +147,16 @@ def test_passwd_while_unlocked_makes_the_agent_drop_the_store(unlocked: Cli, wor
     assert held["stores"] == []
     new = {"GLASSDOME_MASTER_PASSWORD": "a brand new passphrase"}
     assert unlocked.get("alpha", **new) == "value-of-alpha"
+
+
+def test_the_idle_timeout_comes_from_the_environment_and_the_lifetime_caps_it(
+    agent: Cli, runtime: Path
+):
+    agent.set("alpha", "value-of-alpha")
+    result = agent("unlock", "--max-lifetime", "2s", GLASSDOME_AGENT_TIMEOUT="10m")
+    assert result.code == 0, str(result)
+    shown = json.loads(agent("agent", "status", "--json").out)
+    assert shown["timeout"] == 600
+    assert shown["lifetime_left"] <= 2
+    assert wait_until_gone(runtime)  # the lifetime ends it long before ten idle minutes
+    assert agent("secrets", "get", "alpha", unset=NO_PASSWORD).code == 1
