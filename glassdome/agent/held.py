@@ -162,6 +162,24 @@ def build_keyring_store(ident: StoreId, cache_seconds: float) -> HeldStore:
     return HeldStore(ident, backend, cache_seconds)
 
 
+def build_remote_store(ident: StoreId, env: Mapping[str, str], cache_seconds: float) -> HeldStore:
+    """A remote backend (vault, aws) built from *env*, its values cached *cache_seconds*."""
+    from glassdome.backends.agent import store_of
+    from glassdome.backends.base import BackendContext
+    from glassdome.backends.registry import find_backend
+
+    factory = find_backend(ident["backend"])
+    if factory is None:
+        raise ValueError("no such backend")
+    backend = factory(BackendContext(Path(ident["home"]), dict(env), _no_password()))
+    state = backend.availability()
+    if not state.available:
+        raise GlassdomeError(f"the agent cannot use the {backend.name} backend: {state.reason}")
+    if store_of(backend, Path(ident["home"]))["key_id"] != ident["key_id"]:
+        raise ValueError("the store built differs from the one named")
+    return HeldStore(ident, backend, cache_seconds)
+
+
 class Holdings:
     """Every store held, by (home, backend, key id); thread-safe."""
 

@@ -24,7 +24,13 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from glassdome.agent.held import Holdings, NotHeld, build_file_store, build_keyring_store
+from glassdome.agent.held import (
+    Holdings,
+    NotHeld,
+    build_file_store,
+    build_keyring_store,
+    build_remote_store,
+)
 from glassdome.errors import GlassdomeError
 from glassdome.primitives.agent_wire import (
     MAX_MESSAGE,
@@ -237,7 +243,10 @@ class Agent:
         elif backend == "keyring":
             held = build_keyring_store(ident, self.timeout)
         else:
-            raise ValueError("the agent holds the file and keyring backends")
+            env, cache = message.get("env"), message.get("cache")
+            if not isinstance(env, dict) or not isinstance(cache, (int, float)) or cache <= 0:
+                raise ValueError("a remote backend needs its environment and a cache time")
+            held = build_remote_store(ident, {str(k): str(v) for k, v in env.items()}, cache)
         self.holdings.add(held)
         return {"ok": True, **self.status()}
 

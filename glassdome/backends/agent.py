@@ -22,9 +22,22 @@ if TYPE_CHECKING:
     from glassdome.primitives.meta import SecretMeta
     from glassdome.primitives.sensitive import SecretText
 
-__all__ = ["AgentBackend", "AgentFileBackend", "through_agent"]
+__all__ = ["AgentBackend", "AgentFileBackend", "store_of", "through_agent"]
 
-AGENT_BACKENDS = ("file", "keyring")  # what the agent holds
+AGENT_BACKENDS = ("file", "keyring")  # what the agent holds; remote ones only on request
+ENV_CACHE_REMOTE = "GLASSDOME_AGENT_CACHE_REMOTE"
+
+
+def store_of(backend: SecretBackend, home: Path) -> StoreId:
+    """The agent's name for *backend*'s store: a remote one is known by its details' digest."""
+    store = store_id(home, backend.name)
+    if backend.name not in AGENT_BACKENDS:
+        import hashlib
+        import json
+
+        facts = json.dumps(backend.details(), sort_keys=True).encode()
+        store["key_id"] = hashlib.sha256(facts).hexdigest()[:32]
+    return store
 
 
 def _error(reply: Mapping[str, Any]) -> SecretStoreError:
@@ -168,9 +181,9 @@ class AgentFileBackend(AgentBackend):
 
 def through_agent(backend: SecretBackend, home: Path, env: Mapping[str, str]) -> SecretBackend:
     """*backend* served by the agent when it holds this store; else *backend* itself."""
-    if backend.name not in AGENT_BACKENDS or agent_disabled(env):
+    if agent_disabled(env):
         return backend
-    store = store_id(home, backend.name)
+    store = store_of(backend, home)
     try:
         reply = request({"op": "holds", "store": store}, env, timeout=5.0)
     except AgentMiss:

@@ -24,7 +24,7 @@ from glassdome.agent.launch import (
     format_duration,
     parse_duration,
 )
-from glassdome.backends.agent import AGENT_BACKENDS
+from glassdome.backends.agent import AGENT_BACKENDS, ENV_CACHE_REMOTE, store_of
 from glassdome.core.secrets import SecretsManager
 from glassdome.errors import GlassdomeError, SecretStoreError
 from glassdome.primitives.agent_wire import (
@@ -45,10 +45,7 @@ def _hold_message(manager: SecretsManager) -> dict[str, Any]:
     """What the agent needs to hold the selected store; asks for the password if it is a file."""
     backend = manager.backend
     if backend.name not in AGENT_BACKENDS:
-        raise GlassdomeError(
-            f"the {backend.name} backend logs in by itself; the unlock agent holds the "
-            "encrypted file store and the OS keyring"
-        )
+        return _remote_message(manager)
     if backend.name == "keyring":
         return {"op": "hold", "store": store_id(manager.home, "keyring")}
     from glassdome.backends.encrypted_file import EncryptedFileBackend
@@ -64,6 +61,23 @@ def _hold_message(manager: SecretsManager) -> dict[str, Any]:
     if store["key_id"] != key.key_id:
         raise SecretStoreError(f"the store in {manager.home} changed while unlocking; try again")
     return {"op": "hold", "store": store, "data_key": data_key_bytes(key).decode("ascii")}
+
+
+def _remote_message(manager: SecretsManager) -> dict[str, Any]:
+    """Hold a remote backend only to cache its values, and only when asked to."""
+    from glassdome.backends.base import seconds_setting
+
+    backend = manager.backend
+    if not manager.env.get(ENV_CACHE_REMOTE):
+        raise GlassdomeError(
+            f"the {backend.name} backend logs in by itself, so there is nothing to unlock; "
+            f"set {ENV_CACHE_REMOTE}=SECONDS to let the agent cache its values that long"
+        )
+    seconds = seconds_setting(manager.env, ENV_CACHE_REMOTE, 60.0)
+    env = {k: v for k, v in manager.env.items() if not k.startswith("GLASSDOME_MASTER_PASSWORD")}
+    env.pop(ENV_AGENT, None)
+    store = store_of(backend, manager.home)
+    return {"op": "hold", "store": store, "env": env, "cache": seconds}
 
 
 def unlock(
