@@ -92,7 +92,10 @@ class Agent:
         return min(self.last_used + self.timeout, self.deadline) - now
 
     def serve(self) -> int:
-        """Run until told to stop or timed out; return the exit code (0, or 3: one runs)."""
+        """Serve until stopped or timed out; the exit code.
+
+        0 when it served; 2 when its folder is not private; 3 when another agent runs.
+        """
         folder = self.path.parent
         with contextlib.suppress(FileExistsError):
             folder.mkdir(mode=0o700)
