@@ -236,7 +236,7 @@ class Agent:
         ident = StoreId(home=str(store["home"]), backend=str(backend))
         ident["key_id"] = str(store.get("key_id", ""))
         timeout = message.get("timeout")
-        if isinstance(timeout, (int, float)) and timeout > 0:
+        if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0:
             self.timeout = float(timeout)
         if backend == "file":
             raw = message.get("data_key")
