@@ -251,6 +251,8 @@ def request(
     try:
         sock.settimeout(CONNECT_TIMEOUT)
         sock.connect(path)
+        if peer_uid(sock) not in (None, os.getuid()):  # the agent must be ours too
+            raise AgentMiss("the agent socket is served by another user")
         sock.settimeout(timeout)
         send(sock, message)
         return receive(sock)
