@@ -35,6 +35,10 @@ def _dispatch(args: argparse.Namespace, term: Terminal, redactor: Redactor) -> i
     get_secrets_manager(prompt=term)  # the store asks for its password on this terminal
     if args.group == "secrets":
         return _dispatch_secrets(args, term)
+    if args.group in ("unlock", "lock", "agent"):
+        from glassdome.commands.agent import run_agent_command
+
+        return run_agent_command(args, term)
     if args.group == "verify":
         from glassdome.commands.verify import verify
 

@@ -33,7 +33,9 @@ __all__ = [
     "KdfParams",
     "KeyFile",
     "UnlockedKey",
+    "adopt_data_key",
     "check_new_password",
+    "data_key_bytes",
     "decrypt_document",
     "encrypt_document",
     "new_key_file",
@@ -212,6 +214,17 @@ def _unwrap(key_file: KeyFile, password: SecretText) -> bytes:
 def unlock_key_file(key_file: KeyFile, password: SecretText) -> UnlockedKey:
     """Unwrap the data key, or raise `WrongMasterPassword`."""
     return UnlockedKey(key_file.key_id, Fernet(_unwrap(key_file, password)))
+
+
+def data_key_bytes(key: UnlockedKey) -> bytes:
+    """The data key itself (Fernet's url-safe base64), to hand to the unlock agent only."""
+    fernet = key.fernet  # it keeps the key as its two halves, and no other copy
+    return base64.urlsafe_b64encode(fernet._signing_key + fernet._encryption_key)
+
+
+def adopt_data_key(key_id: str, data_key: bytes) -> UnlockedKey:
+    """An `UnlockedKey` from `data_key_bytes`' output; ValueError if it is not a Fernet key."""
+    return UnlockedKey(key_id, Fernet(data_key))
 
 
 def _corrupted(source: str, what: str) -> StoreCorrupted:
