@@ -10,7 +10,6 @@ agent holds it to cache what it reads.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
 from collections.abc import Mapping
@@ -158,7 +157,7 @@ def agent_status_command(
         if status is not None:
             keys = ("pid", "stores", "idle_left", "lifetime_left", "timeout", "memory_locked")
             shown.update({key: status.get(key) for key in keys})
-        term.stdout.write(json.dumps(shown) + "\n")
+        term.write_json(shown)
         return 0
     if status is None:
         term.stdout.write("The unlock agent is not running: every command unlocks for itself.\n")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 from collections.abc import Mapping
@@ -232,7 +231,7 @@ def doctor(
     attention = [c for c in checks if c.status == "attention"]
     if as_json:
         found = [{k: v for k, v in asdict(c).items() if v is not None} for c in checks]
-        term.stdout.write(json.dumps({"checks": found}) + "\n")
+        term.write_json({"checks": found})
     else:
         from rich.table import Table
 

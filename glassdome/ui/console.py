@@ -97,9 +97,13 @@ class Terminal:
 
     def write_json(self, document: Any) -> None:
         """Print *document* as one line of JSON on stdout (a ``--json`` report), flushed."""
-        import json
+        write = getattr(self.stdout, "write_json", None)  # a RedactingStream masks each string
+        if write is not None:
+            write(document)
+        else:
+            import json
 
-        self.stdout.write(json.dumps(document) + "\n")
+            self.stdout.write(json.dumps(document) + "\n")
         self.stdout.flush()
 
     def say(self, message: str) -> None:
