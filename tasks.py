@@ -33,6 +33,8 @@ SYSTEM_TOOLS = {
     "gnome-keyring-daemon": "gnome-keyring",
     "secret-tool": "libsecret-tools",
     "go": "golang-go",
+    "zsh": "zsh",  # the completion scripts are loaded by each shell they are made for
+    "tcsh": "tcsh",
     "/usr/share/gocode/src/github.com/vmware/govmomi/simulator": "golang-github-vmware-govmomi-dev",
 }
 
