@@ -33,6 +33,8 @@ SYSTEM_TOOLS = {
     "gnome-keyring-daemon": "gnome-keyring",
     "secret-tool": "libsecret-tools",
     "go": "golang-go",
+    "zsh": "zsh",  # the completion scripts are loaded by each shell they are made for
+    "tcsh": "tcsh",
     "/usr/share/gocode/src/github.com/vmware/govmomi/simulator": "golang-github-vmware-govmomi-dev",
 }
 
@@ -99,15 +101,31 @@ def lint(c: Context) -> None:
         "k": "only tests matching this pytest -k expression",
         "lint_first": "run `invoke lint` before the tests (default on)",
         "args": "extra arguments for pytest, e.g. '-x -vv'",
+        "workers": "test processes (default: one per core, at most 4; 1 runs in one process)",
     },
 )
-def test(c: Context, k: str = "", lint_first: bool = True, args: str = "") -> None:
+def test(
+    c: Context, k: str = "", lint_first: bool = True, args: str = "", workers: int = 0
+) -> None:
     """Install what the tests need, lint, and run the whole test suite."""
     _print_versions()
     if lint_first:
         lint(c)
     selection = f"-k {k!r}" if k else ""
-    c.run(f"{sys.executable} -m pytest {selection} {args}", pty=False)
+    c.run(f"{sys.executable} -m pytest {_parallel(workers)} {selection} {args}", pty=False)
+
+
+MAX_WORKERS = 4  # each worker starts its own peers (Secret Service, OpenBao, moto, vcsim)
+
+
+def _parallel(workers: int) -> str:
+    """pytest-xdist options: one worker per core up to MAX_WORKERS; none on one core.
+
+    A worker that the session watchdog stops is not replaced: the run fails with its stacks.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    count = workers or min(MAX_WORKERS, cores or 1)
+    return f"-n {count} --max-worker-restart=0" if count > 1 else ""
 
 
 # invoke task -> the words of the glassdome command it runs.

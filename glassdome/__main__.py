@@ -1,5 +1,5 @@
 """``python -m glassdome``: the same as the ``glassdome`` command."""
 
-from glassdome.cli import run
+from glassdome.entry import run
 
 run()

@@ -26,11 +26,19 @@ __all__ = ["build_parser", "command_parsers", "main", "run"]
 
 
 def _dispatch(args: argparse.Namespace, term: Terminal, redactor: Redactor) -> int:
+    if args.group == "completion":  # the whole tree, whichever group was parsed
+        from glassdome.commands.completion import print_completion
+
+        return print_completion(term, build_parser(), args.shell)
     from glassdome.core.secrets import get_secrets_manager
 
     get_secrets_manager(prompt=term)  # the store asks for its password on this terminal
     if args.group == "secrets":
         return _dispatch_secrets(args, term)
+    if args.group in ("unlock", "lock", "agent"):
+        from glassdome.commands.agent import run_agent_command
+
+        return run_agent_command(args, term)
     if args.group == "verify":
         from glassdome.commands.verify import verify
 
@@ -94,6 +102,20 @@ def _dispatch_secrets(args: argparse.Namespace, term: Terminal) -> int:
             scrub=args.scrub,
             overwrite=args.overwrite,
             confirm=args.confirm and term.interactive,
+            as_json=args.json,
+        )
+    if args.command == "import":
+        from glassdome.commands.import_vault import import_ansible_vault
+
+        return import_ansible_vault(
+            term,
+            args.file,
+            password_files=args.vault_password_files,
+            vault_ids=args.vault_ids,
+            maps=args.maps,
+            dry_run=args.dry_run,
+            overwrite=args.overwrite,
+            as_json=args.json,
         )
     if args.command == "copy":
         from glassdome.commands.copy import copy_secrets
@@ -105,6 +127,7 @@ def _dispatch_secrets(args: argparse.Namespace, term: Terminal) -> int:
             only=args.only,
             dry_run=args.dry_run,
             overwrite=args.overwrite,
+            as_json=args.json,
         )
     if args.command == "show" or (args.command == "list" and args.long):
         from glassdome.commands import meta

@@ -46,6 +46,8 @@ def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> It
 
     monkeypatch.setattr(keyring.core, "_keyring_backend", None)  # keyring caches its choice
     monkeypatch.setenv("GLASSDOME_HOME", str(tmp_path / "home"))
+    # Every test has its own unlock-agent folder: none sees a developer's running agent.
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
     monkeypatch.setenv("GLASSDOME_KDF_MEMORY_KIB", str(KDF_FLOOR.memory_cost_kib))
     monkeypatch.setenv("GLASSDOME_KDF_ITERATIONS", str(KDF_FLOOR.iterations))
     monkeypatch.setenv("GLASSDOME_NO_INPUT", "1")

@@ -21,11 +21,18 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("glassdome.primitives",),
     ("glassdome.backends",),
     ("glassdome.core",),
+    ("glassdome.agent",),
     ("glassdome.ui",),
     ("glassdome.steps",),
     ("glassdome.playbook",),
     ("glassdome.commands",),
-    ("glassdome.cli", "glassdome.__main__", "glassdome.boundary", "glassdome.parser"),
+    (
+        "glassdome.cli",
+        "glassdome.__main__",
+        "glassdome.boundary",
+        "glassdome.entry",
+        "glassdome.parser",
+    ),
 )
 
 PACKAGE_ROOT = Path(glassdome.__file__).resolve().parent

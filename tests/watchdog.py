@@ -22,6 +22,9 @@ import pytest
 
 SESSION_LIMIT = float(os.environ.get("GLASSDOME_TEST_SESSION_LIMIT", "900"))
 _LEFTOVER_GRACE = 5.0  # seconds left-over threads get to finish after the last test
+# With pytest-xdist each worker watches its own tests and prints their stacks; the controller,
+# which runs no test, waits this much longer so that a worker's report comes first.
+_CONTROLLER_GRACE = 30.0
 _stop = threading.Event()
 _config: list[pytest.Config] = []
 
@@ -58,14 +61,21 @@ def _kill_children() -> None:
             continue  # gone already, or not Linux
 
 
-def _watch() -> None:
-    if not _stop.wait(SESSION_LIMIT):
+def _watch(limit: float) -> None:
+    if not _stop.wait(limit):
         _dump_and_exit(f"the test run took longer than {SESSION_LIMIT:g}s and was stopped", 1)
+
+
+def _is_xdist_controller(config: pytest.Config) -> bool:
+    return bool(getattr(config.option, "numprocesses", None)) and not hasattr(config, "workerinput")
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     _config.append(session.config)
-    threading.Thread(target=_watch, name="test-session-watchdog", daemon=True).start()
+    limit = SESSION_LIMIT + (_CONTROLLER_GRACE if _is_xdist_controller(session.config) else 0.0)
+    threading.Thread(
+        target=_watch, args=(limit,), name="test-session-watchdog", daemon=True
+    ).start()
 
 
 def _leftovers() -> list[threading.Thread]:

@@ -1,15 +1,13 @@
 """Secrets in one Fernet-encrypted file, for machines without a usable OS keyring.
 
-``secrets.encrypted`` holds the whole document (names and values) as one Fernet
-token under a random data key; ``master_key.enc`` holds that data key wrapped by
-an Argon2id key derived from the master password. Every write takes a
-cross-process lock, re-reads, writes a temp file, fsyncs and renames it into
-place, and keeps the previous generation as ``secrets.encrypted.bak``.
+``secrets.encrypted`` holds the whole document (names and values) as one Fernet token under
+a random data key; ``master_key.enc`` holds that data key wrapped by an Argon2id key derived
+from the master password. Every write takes a cross-process lock, re-reads, writes a temp
+file, fsyncs and renames it into place, and keeps the previous generation as ``.bak``.
 
-This module unlocks, reads and writes. The files and the lock are in
-`glassdome.backends.file_layout`, rollback detection in `.file_generations`,
-recovery from a lost key or an interrupted passwd in `.file_recovery`, and the
-password change in `.file_passwd`.
+This module unlocks, reads and writes. The files and the lock are in `.file_layout`,
+rollback detection in `.file_generations`, recovery from a lost key or an interrupted
+passwd in `.file_recovery`, and the password change in `.file_passwd`.
 """
 
 from __future__ import annotations
@@ -36,7 +34,7 @@ from glassdome.backends.file_layout import (
     meta_from,
 )
 from glassdome.backends.file_passwd import rotate_data_key
-from glassdome.errors import SecretStoreError, StoreCorrupted, WrongMasterPassword
+from glassdome.errors import StoreCorrupted, WrongMasterPassword
 from glassdome.primitives import crypto
 from glassdome.primitives.atomic import atomic_write, ensure_private_dir, remove_stale_temps
 from glassdome.primitives.master import MasterPasswordSource
@@ -61,9 +59,9 @@ __all__ = [
 class EncryptedFileBackend:
     """The encrypted file store in *home*; see the module docstring for the format.
 
-    *kdf* is the key derivation a new key file gets; without it, ``GLASSDOME_KDF_*``
-    in *kdf_env* (checked when a key is first needed, so a bad value stops only the
-    writes that would use it), else the default.
+    *kdf* is the key derivation a new key file gets; without it, ``GLASSDOME_KDF_*`` in
+    *kdf_env* (checked when a key is first needed, so a bad value stops only the writes
+    that would use it), else the default.
     """
 
     name = "file"
@@ -212,9 +210,8 @@ class EncryptedFileBackend:
             )
         attempts = 3 if self._password.interactive else 1
         for attempt in range(1, attempts + 1):
-            password = self._password.get(new=False)
             try:
-                self._key = crypto.unlock_key_file(key_file, password)
+                self._key = crypto.unlock_key_file(key_file, self._password.get(new=False))
             except WrongMasterPassword:
                 if attempt == attempts:
                     raise
@@ -223,6 +220,14 @@ class EncryptedFileBackend:
                 self.unlock_count += 1
                 return self._key
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def hand_over(self, key: crypto.UnlockedKey | None = None) -> crypto.UnlockedKey:
+        """The data key, unlocked as a read would, or *key* adopted (`glassdome unlock`'s)."""
+        with self._mutex:
+            if key is not None:
+                self._key, self._raw = key, None
+            self._current()  # an adopted key that does not decrypt the store fails here
+            return self._unlocked(self._files.current_key_file().key_id)
 
     # -- writing -------------------------------------------------------------
 
@@ -338,11 +343,6 @@ class EncryptedFileBackend:
         crypto.check_kdf(params)
         with self._mutex, self._files.locked():
             self._tidy_locked()
-            if not self.key_path.exists():
-                raise SecretStoreError(
-                    f"there is no store in {self.home} yet, so no master password to change; "
-                    "the first `glassdome secrets set` creates one"
-                )
             key, doc, said = rotate_data_key(self._files, old, new, params)
             note_generation(self._real_home, key.key_id, doc.generation, self.store_path, {})
             self._key, self._raw, self._doc = key, None, doc

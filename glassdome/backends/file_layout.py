@@ -67,7 +67,11 @@ def read_capped(path: Path, limit: int) -> bytes:
     """
     with path.open("rb") as file:
         size = os.fstat(file.fileno()).st_size
-        content = b"" if size > limit else file.read(limit + 1)
+        # read(n) allocates n bytes first: ask for what fstat saw, and more only if it grew
+        # (a memory-locked process, the unlock agent, would fault in all of *limit*).
+        content = b"" if size > limit else file.read(size + 1)
+        if size < len(content) <= limit:
+            content += file.read(limit + 1 - len(content))
     if size > limit or len(content) > limit:
         raise StoreCorrupted(
             f"{path} is larger than glassdome ever writes it ({max(size, len(content))} bytes, "

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from glassdome.backends.file_layout import BACKUP_FILE, StoreFiles, check_store_size
 from glassdome.backends.file_recovery import install_pending_key
-from glassdome.errors import StoreCorrupted
+from glassdome.errors import SecretStoreError, StoreCorrupted
 from glassdome.primitives import crypto
 from glassdome.primitives.atomic import atomic_write
 from glassdome.primitives.sensitive import SecretText
@@ -37,11 +37,16 @@ __all__ = ["rotate_data_key"]
 def rotate_data_key(
     files: StoreFiles, old: SecretText, new: SecretText, params: crypto.KdfParams
 ) -> tuple[crypto.UnlockedKey, crypto.Document, str]:
-    """Under the lock, with a key file present: steps 1 to 4 above.
+    """Under the lock: steps 1 to 4 above (a folder without a key file is an error).
 
     Returns the new key, the document now on disk, and one line saying what
     happened to the .bak. *old* must open the current key file.
     """
+    if not files.key.exists():
+        raise SecretStoreError(
+            f"there is no store in {files.home} yet, so no master password to change; "
+            "the first `glassdome secrets set` creates one"
+        )
     old_key = crypto.unlock_key_file(files.current_key_file(), old)
     doc = _read_document(files, files.store, old_key)
     backup = _read_document(files, files.backup, old_key)

@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from glassdome.backends.base import Availability, BackendContext, seconds_setting
+from glassdome.backends.keyring_choice import insecurity, secure_choice
+from glassdome.backends.keyring_choice import qualname as _qualname
 from glassdome.errors import BackendUnavailable, SecretStoreError, StoreBusy, StoreCorrupted
 from glassdome.primitives.atomic import ensure_private_dir
 
@@ -38,43 +40,7 @@ INDEX_ENTRY = "_glassdome_index"
 ENV_TIMEOUT = "GLASSDOME_KEYRING_TIMEOUT"
 DEFAULT_TIMEOUT = 3.0
 _LOCK_TIMEOUT = 30.0
-# Backends that store nothing, or store in plain text, are never a secret store.
-_INSECURE = {
-    "keyring.backends.fail.Keyring": "keyring found no usable OS keyring (its 'fail' backend)",
-    "keyring.backends.null.Keyring": "the 'null' keyring stores nothing",
-    "keyrings.alt.file.PlaintextKeyring": "keyrings.alt's PlaintextKeyring stores in plain text",
-}
-
-
-def _qualname(obj: object) -> str:
-    cls = type(obj)
-    return f"{cls.__module__}.{cls.__qualname__}"
-
-
-def insecurity(backend: KeyringBackend) -> str | None:
-    """Return why *backend* (a keyring backend) cannot hold secrets, or None when it can."""
-    from keyring.backends.chainer import ChainerBackend
-
-    name = _qualname(backend)
-    if name in _INSECURE:
-        return _INSECURE[name]
-    if isinstance(backend, ChainerBackend):
-        chained = list(backend.backends)
-        if not chained:
-            return "keyring's chainer has no backends to chain"
-        for inner in chained:
-            reason = insecurity(inner)
-            if reason is not None:
-                return f"keyring chains an unsuitable backend: {reason}"
-        return None
-    try:
-        priority = float(backend.priority)
-    except Exception as exc:  # noqa: BLE001 - a backend's priority probe may raise anything
-        return f"{name} is not usable here ({type(exc).__name__}: {exc})"
-    if priority < 1:
-        # keyring's own rule (keyring.core.recommended): below 1 is not recommended.
-        return f"{name} has priority {priority}, which keyring does not recommend"
-    return None
+_READ_ATTEMPTS = 3  # an entry replaced while it is read is read again
 
 
 class OsKeyringBackend:
@@ -94,6 +60,7 @@ class OsKeyringBackend:
         self._timeout = timeout
         self._lock_path = lock_path
         self._availability: Availability | None = None
+        self._skipped: tuple[str, ...] = ()
 
     @classmethod
     def from_context(cls, context: BackendContext) -> OsKeyringBackend:
@@ -122,13 +89,18 @@ class OsKeyringBackend:
                     import keyring
 
                     backend = keyring.get_keyring()
-                reason = insecurity(backend)
-                if reason is not None:
+                choice = secure_choice(backend)
+                if choice.backend is None:
+                    reason = str(choice.reason)
+                    if "no usable OS keyring" not in reason:
+                        reason = f"no usable OS keyring: {reason}"
                     outcome.append(Availability(False, reason))
                     return
-                backend.get_password(SERVICE, INDEX_ENTRY)  # a read: the probe writes nothing
-                self._backend = backend
-                outcome.append(Availability(True, f"{_qualname(backend)} answered"))
+                # A read: the probe writes nothing, and never touches a skipped member.
+                choice.backend.get_password(SERVICE, INDEX_ENTRY)
+                self._backend, self._skipped = choice.backend, choice.skipped
+                said = f" ({choice.note})" if choice.note else ""
+                outcome.append(Availability(True, f"{_qualname(choice.backend)} answered{said}"))
             except Exception as exc:  # noqa: BLE001 - any failure of the OS keyring means "unavailable"
                 outcome.append(
                     Availability(False, f"the OS keyring failed: {type(exc).__name__}: {exc}")
@@ -181,8 +153,24 @@ class OsKeyringBackend:
         ensure_private_dir(self._lock_path.parent)
         return FileLock(self._lock_path, timeout=_LOCK_TIMEOUT, mode=0o600, preserve_lock_file=True)
 
+    def _read(self, service: str, name: str) -> str | None:
+        """``get_password``, read again when the entry was replaced between finding and reading it.
+
+        The Secret Service finds an item, then reads it: a writer in another process that
+        replaces the item in between makes the read fail with ``ItemNotFoundException``.
+        """
+        for attempt in range(_READ_ATTEMPTS):
+            try:
+                value: str | None = self._keyring().get_password(service, name)
+            except Exception as exc:
+                if type(exc).__name__ != "ItemNotFoundException" or attempt == _READ_ATTEMPTS - 1:
+                    raise
+            else:
+                return value
+        raise AssertionError("unreachable")  # pragma: no cover
+
     def _read_index(self) -> set[str]:
-        raw = self._keyring().get_password(SERVICE, INDEX_ENTRY)
+        raw = self._read(SERVICE, INDEX_ENTRY)
         if not raw:
             return set()
         try:
@@ -255,8 +243,7 @@ class OsKeyringBackend:
     def get(self, name: str) -> str | None:
         """Return the stored value or None."""
         with self._guard(f"reading {name}"):
-            value: str | None = self._keyring().get_password(SERVICE, name)
-        return value
+            return self._read(SERVICE, name)
 
     def set(self, name: str, value: str) -> None:
         """Store one value and record its name in the index."""
@@ -290,16 +277,15 @@ class OsKeyringBackend:
     def get_meta(self, name: str) -> SecretMeta | None:
         """The record stored for *name* (one keyring read), or None."""
         with self._guard(f"reading the metadata of {name}"):
-            raw: str | None = self._keyring().get_password(META_SERVICE, name)
+            raw = self._read(META_SERVICE, name)
         return None if raw is None else self._record(name, raw)
 
     def all_meta(self) -> dict[str, SecretMeta]:
         """The record of every listed name that has one: one keyring read per name."""
         found: dict[str, SecretMeta] = {}
         with self._guard("reading metadata"):
-            keyring = self._keyring()
             for name in sorted(self._read_index()):
-                raw = keyring.get_password(META_SERVICE, name)
+                raw = self._read(META_SERVICE, name)
                 if raw is not None:
                     found[name] = self._record(name, raw)
         return found
@@ -319,7 +305,10 @@ class OsKeyringBackend:
 
     def details(self) -> dict[str, str]:
         """Which keyring class is in use and the service name."""
-        return {
+        facts = {
             "keyring": _qualname(self._backend) if self._backend is not None else "not probed",
             "service": SERVICE,
         }
+        if self._skipped:
+            facts["keyring skipped"] = "; ".join(self._skipped) + " (never read or written)"
+        return facts

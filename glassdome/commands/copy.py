@@ -12,12 +12,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from glassdome.core.secrets import SecretsManager
 from glassdome.errors import SecretConflict, UsageError
 from glassdome.primitives.names import normalize_name
+from glassdome.primitives.progress import Progress, every
+from glassdome.ui.batch import NameStatus, Status, batch_document, report_batch
 from glassdome.ui.console import Terminal
+from glassdome.ui.progress import tracker
 
 if TYPE_CHECKING:
     from glassdome.primitives.meta import SecretMeta
@@ -38,15 +41,15 @@ class Outcome(StrEnum):
     FAILED = "failed"
 
 
-_STYLE = {
-    Outcome.COPY: "green",
-    Outcome.OVERWRITE: "yellow",
-    Outcome.COPIED: "green",
-    Outcome.OVERWRITTEN: "yellow",
-    Outcome.UNCHANGED: "dim",
-    Outcome.CONFLICT: "red",
-    Outcome.MISSING: "red",
-    Outcome.FAILED: "red",
+_STATUS = {
+    Outcome.COPY: Status.STORED,
+    Outcome.OVERWRITE: Status.OVERWRITTEN,
+    Outcome.COPIED: Status.STORED,
+    Outcome.OVERWRITTEN: Status.OVERWRITTEN,
+    Outcome.UNCHANGED: Status.UNCHANGED,
+    Outcome.CONFLICT: Status.CONFLICT,
+    Outcome.MISSING: Status.MISSING,
+    Outcome.FAILED: Status.FAILED,
 }
 _PROBLEMS = {Outcome.CONFLICT, Outcome.MISSING, Outcome.FAILED}
 
@@ -66,8 +69,12 @@ def plan_copy(
     *,
     only: Sequence[str] = (),
     overwrite: bool = False,
+    each: Progress = every,
 ) -> tuple[list[CopyItem], dict[str, str]]:
-    """Compare source and target; return the plan and the values to write (by name)."""
+    """Compare source and target; return the plan and the values to write (by name).
+
+    Each comparison reads both backends; *each* shows how far they got.
+    """
     names = source.list_secrets()
     items: list[CopyItem] = []
     if only:
@@ -80,7 +87,7 @@ def plan_copy(
         ]
         names = [name for name in names if name in set(wanted)]
     to_write: dict[str, str] = {}
-    for name in names:
+    for name in each(names, "Comparing source and target"):
         value = source.get_secret(name)
         if value is None:  # deleted from the source while we were listing
             items.append(CopyItem(name, Outcome.MISSING, "vanished from the source"))
@@ -118,8 +125,12 @@ def run_copy(
     items: Sequence[CopyItem],
     to_write: Mapping[str, str],
     meta: Mapping[str, SecretMeta] | None = None,
+    each: Progress = every,
 ) -> list[CopyItem]:
-    """Write *to_write* (with *meta*, by name) in one batch, read each back; the outcomes."""
+    """Write *to_write* (with *meta*, by name) in one batch, read each back; the outcomes.
+
+    *each* shows how far the reading back got.
+    """
     changed_meanwhile: set[str] = set()
     if to_write:
         try:
@@ -127,7 +138,7 @@ def run_copy(
         except SecretConflict as exc:  # the others were written: verify them below
             changed_meanwhile = set(exc.names)
     done: list[CopyItem] = []
-    for item in items:
+    for item in each(items, "Reading back from the target"):
         if item.outcome not in (Outcome.COPY, Outcome.OVERWRITE):
             done.append(item)
         elif item.name in changed_meanwhile:
@@ -141,20 +152,27 @@ def run_copy(
     return done
 
 
-def _table(term: Terminal, title: str, items: Sequence[CopyItem]) -> None:
-    from rich.table import Table
-
-    table = Table(title=title, title_justify="left")
-    table.add_column("secret name")
-    table.add_column("result")
-    for item in items:
-        detail = f" ({item.detail})" if item.detail else ""
-        table.add_row(item.name, f"[{_STYLE[item.outcome]}]{item.outcome.value}[/]{detail}")
-    term.err.print(table)
+def _statuses(items: Sequence[CopyItem]) -> list[NameStatus]:
+    return [NameStatus(item.name, _STATUS[item.outcome], item.detail) for item in items]
 
 
 def _count(items: Sequence[CopyItem], *outcomes: Outcome) -> int:
     return sum(item.outcome in outcomes for item in items)
+
+
+def _summary(done: Sequence[CopyItem], src: str, dst: str) -> str:
+    return (
+        f"Copied {_count(done, Outcome.COPIED)}, overwritten {_count(done, Outcome.OVERWRITTEN)}, "
+        f"unchanged {_count(done, Outcome.UNCHANGED)}, conflicts {_count(done, Outcome.CONFLICT)}"
+        + (f", missing {_count(done, Outcome.MISSING)}" if _count(done, Outcome.MISSING) else "")
+        + (f", failed {_count(done, Outcome.FAILED)}" if _count(done, Outcome.FAILED) else "")
+        + f"; every written value was read back from {dst}. Nothing was deleted from {src}."
+    )
+
+
+def _document(items: Sequence[CopyItem], src: str, dst: str, *, dry_run: bool) -> dict[str, Any]:
+    context = {"from": src, "to": dst}
+    return batch_document("secrets copy", _statuses(items), dry_run=dry_run, context=context)
 
 
 def copy_secrets(
@@ -165,10 +183,14 @@ def copy_secrets(
     only: Sequence[str] = (),
     dry_run: bool = False,
     overwrite: bool = False,
+    as_json: bool = False,
     source: SecretsManager | None = None,
     target: SecretsManager | None = None,
 ) -> int:
-    """Copy from one backend to another; 1 when a conflict, a missing name or a failure remains."""
+    """Copy from one backend to another; 1 when a conflict, a missing name or a failure remains.
+
+    With *as_json*, the report is one JSON document on stdout (`glassdome.ui.batch`).
+    """
     if source_backend.strip().lower() == target_backend.strip().lower():
         raise UsageError(f"--from and --to are both {source_backend!r}; name two backends")
     source = source or SecretsManager(backend=source_backend, prompt=term)
@@ -178,29 +200,29 @@ def copy_secrets(
         raise UsageError(
             f"--from {source_backend} and --to {target_backend} are both the {src} backend"
         )
-    items, to_write = plan_copy(source, target, only=only, overwrite=overwrite)
-    if not items:
-        term.say(f"No secrets in the {src} backend; nothing to copy.")
-        return 0
-    if dry_run:
-        _table(term, f"{src} -> {dst} (dry run: would do)", items)
-        term.say(
-            f"Dry run: nothing written ({len(to_write)} to copy, "
-            f"{_count(items, Outcome.UNCHANGED)} unchanged, "
-            f"{_count(items, Outcome.CONFLICT)} conflicts, {_count(items, Outcome.MISSING)} "
-            "missing)."
-        )
+    each = tracker(term, enabled=not as_json)
+    items, to_write = plan_copy(source, target, only=only, overwrite=overwrite, each=each)
+    if not items or dry_run:
+        if as_json:
+            term.write_json(_document(items, src, dst, dry_run=dry_run))
+        elif not items:
+            term.say(f"No secrets in the {src} backend; nothing to copy.")
+        else:
+            summary = (
+                f"Dry run: nothing written ({len(to_write)} to copy, "
+                f"{_count(items, Outcome.UNCHANGED)} unchanged, "
+                f"{_count(items, Outcome.CONFLICT)} conflicts, "
+                f"{_count(items, Outcome.MISSING)} missing)."
+            )
+            title = f"{src} -> {dst} (dry run: would do)"
+            report_batch(term, title, _statuses(items), planned=True, summary=summary)
         return 1 if _count(items, *_PROBLEMS) else 0
-    done = run_copy(target, items, to_write, carried_meta(source, list(to_write)))
-    _table(term, f"{src} -> {dst}", done)
-    problems = _count(done, *_PROBLEMS)
-    term.say(
-        f"Copied {_count(done, Outcome.COPIED)}, overwritten {_count(done, Outcome.OVERWRITTEN)}, "
-        f"unchanged {_count(done, Outcome.UNCHANGED)}, conflicts {_count(done, Outcome.CONFLICT)}"
-        + (f", missing {_count(done, Outcome.MISSING)}" if _count(done, Outcome.MISSING) else "")
-        + (f", failed {_count(done, Outcome.FAILED)}" if _count(done, Outcome.FAILED) else "")
-        + f"; every written value was read back from {dst}. Nothing was deleted from {src}."
-    )
-    if _count(done, Outcome.CONFLICT) and not overwrite:
-        term.say("--overwrite replaces the conflicting values in the target.")
-    return 1 if problems else 0
+    done = run_copy(target, items, to_write, carried_meta(source, list(to_write)), each=each)
+    if as_json:
+        term.write_json(_document(done, src, dst, dry_run=False))
+    else:
+        summary = _summary(done, src, dst)
+        report_batch(term, f"{src} -> {dst}", _statuses(done), planned=False, summary=summary)
+        if _count(done, Outcome.CONFLICT) and not overwrite:
+            term.say("--overwrite replaces the conflicting values in the target.")
+    return 1 if _count(done, *_PROBLEMS) else 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 from collections.abc import Mapping
@@ -234,7 +233,7 @@ def doctor(
     attention = [c for c in checks if c.status == "attention"]
     if as_json:
         found = [{k: v for k, v in asdict(c).items() if v is not None} for c in checks]
-        term.stdout.write(json.dumps({"checks": found}) + "\n")
+        term.write_json({"checks": found})
     else:
         from rich.table import Table
 
@@ -245,6 +244,6 @@ def doctor(
         colour = {"ok": "green", "info": "cyan", "attention": "bold red"}
         for check in checks:
             table.add_row(check.name, f"[{colour[check.status]}]{check.status}[/]", check.detail)
-        term.out.print(table)
-        term.say(f"{len(attention)} finding(s) need attention." if attention else "All good.")
+        term.report(table)
+        term.report(f"{len(attention)} finding(s) need attention." if attention else "All good.")
     return 1 if attention else 0

@@ -8,7 +8,6 @@ backend keeps no record (or that was stored before records were kept) shows blan
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 from rich.markup import escape
@@ -70,7 +69,7 @@ def list_long(
             name: None if meta is None else meta.as_record() for name, meta in listed.items()
         }
         document = {"backend": backend, "secrets": list(listed), "records": records}
-        term.stdout.write(json.dumps(document) + "\n")
+        term.write_json(document)
         return 0
     if not listed:
         term.say(f"No secrets stored in the {backend} backend yet.")
@@ -118,7 +117,7 @@ def show_secret(
     if as_json:
         record = None if meta is None else meta.as_record()
         document = {"name": key, "backend": backend, "meta": record}
-        term.stdout.write(json.dumps(document) + "\n")
+        term.write_json(document)
         return 0
     term.out.print(f"[bold]{key}[/] in the {backend} backend")
     if meta is None:

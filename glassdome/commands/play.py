@@ -86,9 +86,8 @@ def validate(term: Terminal, playbook: Path) -> int:
     except PlaybookInvalid as exc:
         term.stderr.write(f"{exc}\n")  # the problems are the output: no `glassdome: error:`
         return EXIT_INVALID
-    term.say(
-        f"{playbook}: valid ({len(loaded.model.steps)} steps, {len(loaded.model.inputs)} inputs)"
-    )
+    counts = f"{len(loaded.model.steps)} steps, {len(loaded.model.inputs)} inputs"
+    term.report(f"{escape(str(playbook))}: valid ({counts})")
     return EXIT_OK
 
 

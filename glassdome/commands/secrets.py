@@ -7,7 +7,6 @@ tasks only parse arguments and call these.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -127,7 +126,7 @@ def list_secrets(
     names = manager.list_secrets()
     backend = manager.backend_name
     if as_json:
-        term.stdout.write(json.dumps({"backend": backend, "secrets": names}) + "\n")
+        term.write_json({"backend": backend, "secrets": names})
         return 0
     from rich.table import Table
 

@@ -12,7 +12,6 @@ redactor before any check starts.
 
 from __future__ import annotations
 
-import json
 import socket
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -137,7 +136,7 @@ def _render(term: Terminal, outcomes: Sequence[Outcome], *, as_json: bool) -> No
                 "ok": outcome.ok if outcome.checked else None,
                 "expires": outcome.expires,
             }
-            term.stdout.write(json.dumps(line) + "\n")
+            term.write_json(line)
         return
     if not outcomes:
         term.say("No secrets stored yet: nothing to verify.")

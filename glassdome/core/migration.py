@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -11,9 +11,18 @@ from glassdome.core.secrets import SecretsManager
 from glassdome.errors import GlassdomeError
 from glassdome.primitives.envfile import read_values, remove_keys
 from glassdome.primitives.names import secret_store_name
+from glassdome.primitives.progress import Progress, every
 from glassdome.primitives.refs import is_reference, literal
 
-__all__ = ["Action", "MigrationItem", "plan_migration", "run_migration", "scrub_env", "secret_keys"]
+__all__ = [
+    "Action",
+    "MigrationItem",
+    "plan_migration",
+    "plan_values",
+    "run_migration",
+    "scrub_env",
+    "secret_keys",
+]
 
 
 class Action(StrEnum):
@@ -24,6 +33,7 @@ class Action(StrEnum):
     CONFLICT = "conflict"
     OVERWRITE = "overwrite"
     EMPTY = "empty"
+    SKIPPED = "skipped"  # an imported variable whose value is not text (a number, a list...)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,9 +59,12 @@ def secret_keys(values: Mapping[str, str | None]) -> dict[str, str]:
 
 
 def plan_migration(
-    env_file: Path, manager: SecretsManager, *, overwrite: bool = False
+    env_file: Path, manager: SecretsManager, *, overwrite: bool = False, each: Progress = every
 ) -> tuple[list[MigrationItem], dict[str, str]]:
-    """Compare *env_file*'s secrets with the store; return the plan and the values to store."""
+    """Compare *env_file*'s secrets with the store; return the plan and the values to store.
+
+    Each comparison reads the store once; *each* shows how far they got.
+    """
     if not env_file.is_file():
         problem = "is not a file" if env_file.exists() else "does not exist"
         raise GlassdomeError(f"{env_file} {problem}; pass --env-file with the path of your .env")
@@ -61,10 +74,24 @@ def plan_migration(
         raise GlassdomeError(f"{env_file} is not UTF-8 text; save it as UTF-8") from None
     except OSError as exc:
         raise GlassdomeError(f"cannot read {env_file}: {exc.strerror}") from None
+    found = [
+        (key, secret_store_name(key) or key.lower(), value)
+        for key, value in sorted(secret_keys(values).items())
+    ]
+    return plan_values(each(found, "Comparing with the store"), manager, overwrite=overwrite)
+
+
+def plan_values(
+    found: Iterable[tuple[str, str, str]], manager: SecretsManager, *, overwrite: bool = False
+) -> tuple[list[MigrationItem], dict[str, str]]:
+    """Compare each ``(key, name, value)`` with the store; return the plan and what to store.
+
+    The one planning rule of ``migrate`` and ``import``: an empty value is skipped, an
+    equal one is unchanged, a different one is a conflict unless *overwrite*.
+    """
     items: list[MigrationItem] = []
     to_store: dict[str, str] = {}
-    for key, value in sorted(secret_keys(values).items()):
-        name = secret_store_name(key) or key.lower()
+    for key, name, value in found:
         if not value:
             items.append(MigrationItem(key, name, Action.EMPTY))
             continue
@@ -89,15 +116,18 @@ def run_migration(
         manager.set_many(to_store, source=source)
 
 
-def scrub_env(env_file: Path, items: list[MigrationItem], manager: SecretsManager) -> list[str]:
+def scrub_env(
+    env_file: Path, items: list[MigrationItem], manager: SecretsManager, *, each: Progress = every
+) -> list[str]:
     """Remove from *env_file* every migrated secret whose stored value reads back equal.
 
     ``.env.bak`` (0600) keeps the file as it was. Variables whose value is not
     in the store (conflicts, empty ones) stay. Returns the removed variables.
+    *each* shows how far the reading back got.
     """
     current = secret_keys(read_values(env_file))
     verified: list[str] = []
-    for item in items:
+    for item in each(items, "Reading back from the store"):
         if item.action not in (Action.STORE, Action.OVERWRITE, Action.UNCHANGED):
             continue
         value = current.get(item.env_key)

@@ -126,7 +126,11 @@ class SecretsManager:
         return self._backend
 
     def _choose(self) -> tuple[SecretBackend, StoreDescription]:
-        return choose(self._requested, self._context())
+        from glassdome.backends.agent import through_agent  # the unlock agent, if it holds it
+
+        backend, description = choose(self._requested, self._context())
+        ready = not isinstance(self._requested, str)  # a backend object is used as given
+        return (backend if ready else through_agent(backend, self.home, self._env)), description
 
     def _writable(self) -> SecretBackend:
         """The backend to write to: under auto, the one the marker records (claimed first)."""

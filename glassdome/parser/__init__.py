@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 
 from glassdome import __version__
+from glassdome.parser.agent import AGENT_GROUPS, add_agent_commands
 from glassdome.parser.base import Parser
+from glassdome.parser.completion import add_completion_command
 from glassdome.parser.runs import add_playbook_commands, add_rotate_commands, add_verify_command
 from glassdome.parser.secrets import add_secrets_commands
 
@@ -22,6 +24,8 @@ GROUPS = (
     "setup",
     "verify",
     "rotate",
+    "completion",
+    *AGENT_GROUPS,
 )  # the first words of every command
 
 
@@ -36,12 +40,16 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     groups.required = True
     if only in (None, "secrets"):
         add_secrets_commands(groups)
-    if only not in ("secrets", "verify", "rotate"):
+    if only not in ("secrets", "verify", "rotate", "completion", *AGENT_GROUPS):
         add_playbook_commands(groups)
     if only in (None, "verify"):
         add_verify_command(groups)
     if only in (None, "rotate"):
         add_rotate_commands(groups)
+    if only in (None, "completion"):
+        add_completion_command(groups)
+    if only is None or only in AGENT_GROUPS:
+        add_agent_commands(groups)
     return parser
 
 

@@ -12,7 +12,7 @@ __all__ = ["add_secrets_commands"]
 
 
 def add_secrets_commands(groups: Any) -> None:
-    """``secrets set|get|list|show|delete|migrate|copy|doctor|passwd|exec|inject``."""
+    """``secrets set|get|list|show|delete|migrate|import|copy|doctor|passwd|exec|inject``."""
     secrets = groups.add_parser(
         "secrets",
         help="manage the secret store",
@@ -89,6 +89,9 @@ def add_secrets_commands(groups: Any) -> None:
     )
     flag(p, "--overwrite", help="replace stored values that differ from .env")
     flag(p, "--confirm", help="on a terminal, ask before storing anything")
+    flag(p, "--json", help="machine-readable report: each name's status and the counts")
+
+    _add_import(commands)
 
     p = command(
         commands,
@@ -116,6 +119,7 @@ def add_secrets_commands(groups: Any) -> None:
     )
     flag(p, "--dry-run", help="show what would be copied; write nothing")
     flag(p, "--overwrite", help="replace target values that differ from the source")
+    flag(p, "--json", help="machine-readable report: each name's status and the counts")
 
     p = command(
         commands,
@@ -190,3 +194,45 @@ def add_secrets_commands(groups: Any) -> None:
         help="write FILE (created 0600; an existing file only with --force) instead of stdout",
     )
     flag(p, "--force", help="replace FILE if it exists")
+
+
+def _add_import(commands: Any) -> None:
+    """``secrets import ansible-vault FILE``: the variables of an Ansible vault, stored."""
+    p = command(
+        commands,
+        "import",
+        "Store the variables of an Ansible vault file (a whole-file vault or inline !vault "
+        "values), read with ansible-core's own vault code; values are never printed.",
+        help="store the variables of an Ansible vault file",
+    )
+    p.add_argument("format", choices=["ansible-vault"], help="what FILE is: ansible-vault")
+    p.add_argument("file", type=Path, metavar="FILE", help="the vault or vars file")
+    p.add_argument(
+        "--vault-password-file",
+        dest="vault_password_files",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a file holding the vault password, or a script printing it (repeatable); "
+        "default: $ANSIBLE_VAULT_PASSWORD_FILE, else asked on a terminal",
+    )
+    p.add_argument(
+        "--vault-id",
+        dest="vault_ids",
+        action="append",
+        default=[],
+        metavar="ID@FILE",
+        help="a vault id and its password file, or ID@prompt to be asked (repeatable)",
+    )
+    p.add_argument(
+        "--map",
+        dest="maps",
+        action="append",
+        default=[],
+        metavar="KEY=NAME",
+        help="store variable KEY as secret NAME (repeatable); default: KEY lower-cased",
+    )
+    flag(p, "--dry-run", help="show what would be stored, store nothing")
+    flag(p, "--overwrite", help="replace stored values that differ from the file")
+    flag(p, "--json", help="machine-readable report")

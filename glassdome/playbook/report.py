@@ -43,10 +43,7 @@ class JsonReport:
         self._term = term
 
     def _emit(self, event: dict[str, Any]) -> None:
-        import json
-
-        self._term.stdout.write(json.dumps(event) + "\n")
-        self._term.stdout.flush()
+        self._term.write_json(event)
 
     def start(self, name: str, *, check: bool) -> None:
         """Emit ``start``."""

@@ -33,7 +33,9 @@ __all__ = [
     "KdfParams",
     "KeyFile",
     "UnlockedKey",
+    "adopt_data_key",
     "check_new_password",
+    "data_key_bytes",
     "decrypt_document",
     "encrypt_document",
     "new_key_file",
@@ -144,6 +146,7 @@ class UnlockedKey(NamedTuple):
 
     key_id: str
     fernet: Fernet
+    material: bytes = b""  # the key itself (url-safe base64), for handing to the unlock agent
 
     def __repr__(self) -> str:
         return f"UnlockedKey(key_id={self.key_id!r})"
@@ -195,7 +198,7 @@ def new_key_file(password: SecretText, params: KdfParams) -> tuple[KeyFile, Unlo
     salt = os.urandom(_SALT_BYTES)
     data_key = Fernet.generate_key()
     wrapped = _derive_kek(password, salt, params, key_id).encrypt(data_key)
-    return KeyFile(key_id, params, salt, wrapped), UnlockedKey(key_id, Fernet(data_key))
+    return KeyFile(key_id, params, salt, wrapped), UnlockedKey(key_id, Fernet(data_key), data_key)
 
 
 def _unwrap(key_file: KeyFile, password: SecretText) -> bytes:
@@ -211,7 +214,20 @@ def _unwrap(key_file: KeyFile, password: SecretText) -> bytes:
 
 def unlock_key_file(key_file: KeyFile, password: SecretText) -> UnlockedKey:
     """Unwrap the data key, or raise `WrongMasterPassword`."""
-    return UnlockedKey(key_file.key_id, Fernet(_unwrap(key_file, password)))
+    data_key = _unwrap(key_file, password)
+    return UnlockedKey(key_file.key_id, Fernet(data_key), data_key)
+
+
+def data_key_bytes(key: UnlockedKey) -> bytes:
+    """The data key itself (Fernet's url-safe base64), to hand to the unlock agent only."""
+    if not key.material:
+        raise ValueError("this key was made without its material")
+    return key.material
+
+
+def adopt_data_key(key_id: str, data_key: bytes) -> UnlockedKey:
+    """An `UnlockedKey` from `data_key_bytes`' output; ValueError if it is not a Fernet key."""
+    return UnlockedKey(key_id, Fernet(data_key), data_key)
 
 
 def _corrupted(source: str, what: str) -> StoreCorrupted:

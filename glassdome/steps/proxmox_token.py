@@ -35,6 +35,7 @@ from glassdome.steps.proxmox_expiry import (
     read_life,
     token_meta,
 )
+from glassdome.steps.proxmox_roles import RoleChange, apply_role, has_acl, read_role, role_id
 from glassdome.steps.tls import warn_insecure
 
 __all__ = ["ApiToken", "TokenArgs", "TokenCheck", "VerifyToken", "check_token", "token_value"]
@@ -66,7 +67,11 @@ class ApiTokenArgs(_TokenId):
     password: str = Field(min_length=1, description="used to log in; stored only if asked")
     otp: str | None = Field(None, description="the current TOTP code, if the user has TOTP")
     privsep: bool = Field(True, description="privilege separation: the token gets its own ACL")
-    role: str = Field("PVEVMAdmin", min_length=1)
+    role: str = Field(
+        "PVEVMAdmin",
+        min_length=1,
+        description="a role, or terraform-bpg, terraform-telmate, packer",
+    )
     acl_path: str = Field("/", pattern=r"^/.*$")
     store_password: bool = False
     comment: str = "glassdome"
@@ -94,12 +99,14 @@ class _Changes:
 
     api: Any
     todo: tuple[str, ...]
+    role: RoleChange | None = None
 
 
 class ApiToken(StepType[ApiTokenArgs]):
     """Log in with a password; make sure the API token exists, its secret is stored, its ACL set.
 
-    The ACL (role on a path) is granted only with privilege separation. A token that
+    The ACL (role on a path) is granted only with privilege separation; a preset role
+    (``terraform-bpg``, ...) is first made to match (`glassdome.steps.proxmox_roles`). A token that
     exists while its secret is not in the store cannot be recovered (PVE shows a secret
     once): that fails with what to do (`glassdome rotate proxmox` replaces it safely).
     """
@@ -130,8 +137,14 @@ class ApiToken(StepType[ApiTokenArgs]):
             )
         elif bool(int(existing.get("privsep", 1))) != args.privsep:
             todo = ["privsep"]
-        if args.privsep and ("create" in todo or not _has_acl(api, args, full_id)):
+        role = read_role(api, args, args.role, str(version)) if args.privsep else None
+        granted = role_id(args.role)
+        if args.privsep and (
+            "create" in todo or not has_acl(api, args, full_id, args.acl_path, granted)
+        ):
             todo.append("acl")
+        if role is not None and role.needed:
+            todo.insert(0, "role")  # before the token: a refused role leaves no token behind
         stores: dict[str, str | None] = {}
         if args.store_password and ctx.stored(names.password_secret) != args.password:
             todo.insert(0, "password")
@@ -154,10 +167,11 @@ class ApiToken(StepType[ApiTokenArgs]):
             "create": f"create the token{_lifetime(args)} and store its secret as "
             f"{names.token_secret}",
             "privsep": f"set privilege separation {'on' if args.privsep else 'off'}",
-            "acl": f"grant {args.role} on {args.acl_path}",
+            "acl": f"grant {granted} on {args.acl_path}",
+            "role": role.said if role else "",
         }
         message = f"PVE {version}: {full_id}: " + ", ".join(said[t] for t in todo)
-        return Plan(True, message, outputs, stores, data=_Changes(api, tuple(todo)))
+        return Plan(True, message, outputs, stores, data=_Changes(api, tuple(todo), role))
 
     def apply(self, args: ApiTokenArgs, ctx: StepContext, plan: Plan) -> dict[str, Any]:
         """Make the changes in order; the new secret is stored the moment PVE returns it."""
@@ -169,6 +183,8 @@ class ApiToken(StepType[ApiTokenArgs]):
         if "password" in todo:  # the login just worked
             meta = step_meta("proxmox", host=args.where, user=args.user)
             ctx.store(names.password_secret, args.password, meta)
+        if "role" in todo and changes.role is not None:
+            apply_role(api, args, changes.role)
         if "create" in todo:
             created = call(
                 args,
@@ -198,12 +214,13 @@ class ApiToken(StepType[ApiTokenArgs]):
         if "privsep" in todo:
             call(args, f"update the token {full_id}", token.put, privsep=int(args.privsep))
         if "acl" in todo:
+            granted = role_id(args.role)
             call(
                 args,
-                f"grant {args.role} on {args.acl_path} to {full_id}",
+                f"grant {granted} on {args.acl_path} to {full_id}",
                 api.access.acl.put,
                 path=args.acl_path,
-                roles=args.role,
+                roles=granted,
                 tokens=full_id,
                 propagate=1,
             )
@@ -212,17 +229,6 @@ class ApiToken(StepType[ApiTokenArgs]):
 
 def _lifetime(args: ApiTokenArgs) -> str:
     return f" (expiring in {args.expire_days} days)" if args.expire_days else ""
-
-
-def _has_acl(api: Any, args: ApiTokenArgs, full_id: str) -> bool:
-    entries = call(args, "read the ACL", api.access.acl.get) or []
-    return any(
-        e.get("type") == "token"
-        and e.get("ugid") == full_id
-        and e.get("path") == args.acl_path
-        and e.get("roleid") == args.role
-        for e in entries
-    )
 
 
 # --- proxmox.verify_token ------------------------------------------------------------------

@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Mapping
 from functools import cached_property
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from glassdome.primitives.flags import env_flag
 
@@ -21,7 +21,14 @@ __all__ = ["Terminal"]
 
 
 class Terminal:
-    """Where a command reads and writes. Data goes to stdout; talk goes to stderr.
+    """Where a command reads and writes. Reports and data go to stdout; talk goes to stderr.
+
+    The rule every command follows (CONTRIBUTING.md, "Output"): what the command exists
+    to show (a table, a listing, a recap and its totals line, a value, a JSON document)
+    is printed on stdout with `report` or `write_json`; talk (acknowledgements, hints,
+    progress bars, warnings, errors and prompts) goes to stderr with `say`, `warn` and
+    the prompts. With ``--json`` stdout holds only JSON, so whatever a person should
+    still see goes to stderr.
 
     It is a `glassdome.primitives.master.PasswordPrompt`: a command hands it to the
     store, so the master password is asked for on this terminal.
@@ -58,20 +65,46 @@ class Terminal:
         """Whether stdout is a person's terminal (not a pipe or file)."""
         return self._isatty(self.stdout)
 
-    @cached_property
-    def out(self) -> Console:
-        """A Rich console on stdout, for tables and data."""
+    @property
+    def no_color(self) -> bool | None:
+        """True when this terminal's environment sets NO_COLOR (https://no-color.org).
+
+        None leaves it to Rich, which reads the process environment.
+        """
+        return True if self.env.get("NO_COLOR", "") != "" else None
+
+    def _console(self, stream: TextIO) -> Console:
         from rich.console import Console
 
         # No emoji codes: a fingerprint such as "...:AB:..." must print as it is, not as 🆎.
-        return Console(file=self.stdout, highlight=False, soft_wrap=True, emoji=False)
+        return Console(
+            file=stream, highlight=False, soft_wrap=True, emoji=False, no_color=self.no_color
+        )
+
+    @cached_property
+    def out(self) -> Console:
+        """A Rich console on stdout, for reports: tables, listings, recaps."""
+        return self._console(self.stdout)
 
     @cached_property
     def err(self) -> Console:
         """A Rich console on stderr, for messages, warnings and prompts."""
-        from rich.console import Console
+        return self._console(self.stderr)
 
-        return Console(file=self.stderr, highlight=False, soft_wrap=True, emoji=False)
+    def report(self, *objects: Any) -> None:
+        """Print part of the command's report on stdout: a table, or its totals line (markup)."""
+        self.out.print(*objects)
+
+    def write_json(self, document: Any) -> None:
+        """Print *document* as one line of JSON on stdout (a ``--json`` report), flushed."""
+        write = getattr(self.stdout, "write_json", None)  # a RedactingStream masks each string
+        if write is not None:
+            write(document)
+        else:
+            import json
+
+            self.stdout.write(json.dumps(document) + "\n")
+        self.stdout.flush()
 
     def say(self, message: str) -> None:
         """Print one line of talk on stderr (Rich markup allowed)."""

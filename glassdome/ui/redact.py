@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
-from typing import TextIO
+from typing import Any, TextIO
 from urllib.parse import quote, quote_plus
 
 __all__ = ["MASK", "RedactingStream", "Redactor"]
@@ -101,6 +101,26 @@ class Redactor:
                 text = text.replace(form, MASK)
         return text
 
+    def mask_json(self, document: Any) -> str:
+        """*document* as one line of JSON, every string in it (keys too) masked first.
+
+        Masking the text after `json.dumps` could cut into JSON's own words: a secret
+        ``fals`` would turn ``false`` into ``***e`` and the line would no longer parse.
+        """
+        return json.dumps(self._masked(document))
+
+    def _masked(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.mask(value)
+        if isinstance(value, dict):
+            return {self._masked(str(k)): self._masked(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self._masked(item) for item in value]
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            text = json.dumps(value)
+            return MASK if self.mask(text) != text else value  # a number that spells a secret
+        return value
+
     def __repr__(self) -> str:
         return f"Redactor({len(self._known)} secrets)"
 
@@ -116,6 +136,10 @@ class RedactingStream:
         """Mask, then write."""
         self._inner.write(self._redactor.mask(text))
         return len(text)
+
+    def write_json(self, document: Any) -> None:
+        """Write *document* as one line of JSON, its strings masked (`Redactor.mask_json`)."""
+        self._inner.write(self._redactor.mask_json(document) + "\n")
 
     def writelines(self, lines: list[str]) -> None:
         """Mask and write each line."""

@@ -59,7 +59,7 @@ class Cli:
     cwd: Path
 
     def env(self, unset: Iterable[str] = (), **extra: str) -> dict[str, str]:
-        env = subprocess_env(self.home, **TERMINAL_ENV, **extra)
+        env = subprocess_env(self.home, **{**TERMINAL_ENV, **extra})  # extra may replace TERM
         removed = frozenset(unset)
         for name in list(env):
             # A secret variable inherited from the developer's shell would pose as a stored one.

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import json
+import os
+import pty
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -71,15 +74,15 @@ def test_file_to_vault_copies_everything_and_reads_it_back(
 ) -> None:
     result = copy(filled, "file", "vault", **vault)
     assert result.code == 0, str(result)
-    assert "Copied 3, overwritten 0, unchanged 0, conflicts 0" in result.err
-    assert "Nothing was deleted from file" in result.err
+    assert "Copied 3, overwritten 0, unchanged 0, conflicts 0" in result.out
+    assert "Nothing was deleted from file" in result.out
     no_values_in(result)
     assert in_vault(openbao, prefix) == VALUES
     assert filled.names() == sorted(VALUES)  # the source keeps everything
 
     again = copy(filled, "file", "vault", **vault)
     assert again.code == 0, str(again)
-    assert "Copied 0, overwritten 0, unchanged 3, conflicts 0" in again.err
+    assert "Copied 0, overwritten 0, unchanged 3, conflicts 0" in again.out
 
 
 def test_a_different_value_in_the_target_is_a_conflict_left_as_it_is(
@@ -88,7 +91,7 @@ def test_a_different_value_in_the_target_is_a_conflict_left_as_it_is(
     openbao.write_kv(f"{prefix}/esxi_password", value="someone else's")
     result = copy(filled, "file", "vault", **vault)
     assert result.code == 1, str(result)
-    assert "Copied 2, overwritten 0, unchanged 0, conflicts 1" in result.err
+    assert "Copied 2, overwritten 0, unchanged 0, conflicts 1" in result.out
     assert "--overwrite replaces" in result.err
     assert "someone else's" not in result.out + result.err
     no_values_in(result)
@@ -96,7 +99,7 @@ def test_a_different_value_in_the_target_is_a_conflict_left_as_it_is(
 
     forced = copy(filled, "file", "vault", "--overwrite", **vault)
     assert forced.code == 0, str(forced)
-    assert "Copied 0, overwritten 1, unchanged 2, conflicts 0" in forced.err
+    assert "Copied 0, overwritten 1, unchanged 2, conflicts 0" in forced.out
     assert in_vault(openbao, prefix) == VALUES
 
 
@@ -109,8 +112,8 @@ def test_only_copies_the_named_secrets_and_reports_a_missing_one(
 
     missing = copy(filled, "file", "vault", "--only", "Esxi_Password,not_there", **vault)
     assert missing.code == 1, str(missing)
-    assert "not_there" in missing.err
-    assert "missing 1" in missing.err
+    assert "not_there" in missing.out
+    assert "missing 1" in missing.out
     assert set(in_vault(openbao, prefix)) == {"proxmox_password", "esxi_password"}
 
 
@@ -119,7 +122,7 @@ def test_dry_run_writes_nothing(
 ) -> None:
     result = copy(filled, "file", "vault", "--dry-run", **vault)
     assert result.code == 0, str(result)
-    assert "Dry run: nothing written (3 to copy" in result.err
+    assert "Dry run: nothing written (3 to copy" in result.out
     assert in_vault(openbao, prefix) == {}
 
 
@@ -157,8 +160,8 @@ def test_file_to_aws_copies_and_a_second_run_changes_nothing(
     SecretsManager(home=home, backend="file").set_many(VALUES)
 
     def run(**options: Any) -> tuple[int, str]:
-        err = io.StringIO()
-        term = Terminal(stdin=io.StringIO(), stdout=io.StringIO(), stderr=err, env={})
+        out = io.StringIO()
+        term = Terminal(stdin=io.StringIO(), stdout=out, stderr=io.StringIO(), env={})
         code = copy_secrets(
             term,
             "file",
@@ -167,7 +170,7 @@ def test_file_to_aws_copies_and_a_second_run_changes_nothing(
             target=SecretsManager(home=home, backend="aws"),
             **options,
         )
-        return code, err.getvalue()
+        return code, out.getvalue()
 
     code, said = run()
     assert code == 0, said
@@ -177,3 +180,89 @@ def test_file_to_aws_copies_and_a_second_run_changes_nothing(
     code, said = run()
     assert code == 0, said
     assert "unchanged 3" in said
+
+
+def test_json_is_one_document_with_a_status_per_name_and_no_value(
+    filled: Cli, vault: dict[str, str], openbao: OpenBao, prefix: str
+) -> None:
+    openbao.write_kv(f"{prefix}/esxi_password", value="someone else's")
+    planned = copy(filled, "file", "vault", "--json", "--dry-run", **vault)
+    assert planned.code == 1, str(planned)  # the conflict
+    assert json.loads(planned.out)["dry_run"] is True
+    assert in_vault(openbao, prefix) == {"esxi_password": "someone else's"}
+
+    only = "esxi_password,proxmox_password,x"
+    result = copy(filled, "file", "vault", "--json", "--only", only, **vault)
+    assert result.code == 1, str(result)
+    assert result.err == ""
+    no_values_in(result)
+    assert "someone else's" not in result.out
+    assert result.out.count("\n") == 1
+    found = json.loads(result.out)
+    assert found == {
+        "command": "secrets copy",
+        "dry_run": False,
+        "from": "file",
+        "to": "vault",
+        "secrets": [
+            {
+                "name": "esxi_password",
+                "status": "conflict",
+                "detail": "a different value is stored; kept as it is",
+            },
+            {"name": "proxmox_password", "status": "stored"},
+            {"name": "x", "status": "missing", "detail": "not in the file backend"},
+        ],
+        "counts": {
+            "stored": 1,
+            "overwritten": 0,
+            "unchanged": 0,
+            "conflict": 1,
+            "skipped": 0,
+            "missing": 1,
+            "failed": 0,
+        },
+    }
+
+
+def test_a_bar_shows_the_comparing_and_reading_back_on_a_terminal_only_without_json(
+    aws_env: dict[str, str], home: Path, password_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """stderr on a pseudo-terminal: the bar's words; with --json nothing; the report on stdout."""
+    monkeypatch.setenv("TERM", "xterm-256color")  # Rich draws no bar on a dumb terminal
+    SecretsManager(home=home, backend="file").set_many(VALUES)
+    leader, follower = pty.openpty()
+    try:
+        with open(follower, "w", closefd=False) as stream:
+
+            def run(*, as_json: bool) -> tuple[str, str]:
+                out = io.StringIO()
+                term = Terminal(stdin=io.StringIO(), stdout=out, stderr=stream, env={})
+                code = copy_secrets(
+                    term,
+                    "file",
+                    "aws",
+                    as_json=as_json,
+                    overwrite=True,
+                    source=SecretsManager(home=home, backend="file"),
+                    target=SecretsManager(home=home, backend="aws"),
+                )
+                assert code == 0, out.getvalue()
+                stream.flush()
+                os.set_blocking(leader, False)
+                try:
+                    shown = os.read(leader, 1 << 16).decode("utf-8", "replace")
+                except BlockingIOError:
+                    shown = ""
+                return out.getvalue(), shown
+
+            report, shown = run(as_json=False)
+            assert "Comparing source and target" in shown
+            assert "Reading back from the target" in shown
+            assert "Copied 3" in report
+            document, quiet = run(as_json=True)
+            assert quiet == ""
+            assert json.loads(document)["counts"]["unchanged"] == 3
+    finally:
+        os.close(leader)
+        os.close(follower)

@@ -21,7 +21,8 @@ def snapshot(home: Path) -> dict[str, tuple[bytes, int]]:
 
 
 def rows(result, variable: str) -> list[str]:
-    return [line for line in result.err_lines if f" {variable} " in line]
+    """The report's table rows (on stdout) that name *variable*."""
+    return [line for line in result.out.splitlines() if f" {variable} " in line]
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -55,14 +56,15 @@ def test_migrate_leaves_env_intact_and_a_second_run_changes_nothing(
     env_file.write_bytes(text_of(FULL))
     first = cli("secrets", "migrate")
     assert first.code == 0, str(first)
-    assert "Stored 10, unchanged 0, conflicts 0" in first.err
+    assert "Stored 10, unchanged 0, conflicts 0" in first.out
+    assert first.err == ""  # the report is on stdout; stderr is for talk
     assert env_file.read_bytes() == text_of(FULL)
     assert not (work / ".env.bak").exists()
     before = snapshot(home)
 
     second = cli("secrets", "migrate")
     assert second.code == 0, str(second)
-    assert "Stored 0, unchanged 10, conflicts 0" in second.err
+    assert "Stored 0, unchanged 10, conflicts 0" in second.out
     for variable in expected_secrets(env_file):
         (row,) = rows(second, variable)
         assert "unchanged" in row
@@ -81,7 +83,7 @@ def test_a_different_stored_value_is_a_conflict_kept_until_overwrite(cli: Cli, w
     assert conflict.code == 1, str(conflict)
     (row,) = rows(conflict, "PROXMOX_PASSWORD")
     assert "conflict" in row
-    assert "Stored 1, unchanged 0, conflicts 1" in conflict.err
+    assert "Stored 1, unchanged 0, conflicts 1" in conflict.out
     assert cli.stored_variables() == {
         "PROXMOX_PASSWORD": "stored-differently",
         "ESXI_PASSWORD": "esxi-from-env",
@@ -117,8 +119,8 @@ def test_dry_run_stores_nothing_and_creates_no_store(cli: Cli, work: Path, home:
     (work / ".env").write_bytes(text_of(FULL))
     result = cli("secrets", "migrate", "--dry-run", "--scrub")
     assert result.code == 0, str(result)
-    assert "would do" in result.err
-    assert "Dry run: nothing stored (10 to store, 0 conflicts)" in result.err
+    assert "would do" in result.out
+    assert "Dry run: nothing stored (10 to store, 0 conflicts)" in result.out
     assert not home.exists()
     assert (work / ".env").read_bytes() == text_of(FULL)
     assert not (work / ".env.bak").exists()

@@ -47,7 +47,7 @@ def test_doctor_table_names_the_finding_and_exits_1(cli: Cli):
     assert "┃ check" in result.out
     assert "KDF" in result.out
     assert "attention" in result.out
-    assert "1 finding(s) need attention." in result.err
+    assert "1 finding(s) need attention." in result.out
 
 
 def test_doctor_flags_loose_permissions(cli: Cli, home: Path):

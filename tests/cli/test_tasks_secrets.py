@@ -17,7 +17,7 @@ TASK_OPTIONS = {
     "get": {"--name"},
     "list": {"--json", "--long"},
     "delete": {"--name", "--yes"},
-    "migrate": {"--env-file", "--dry-run", "--scrub", "--overwrite", "--confirm"},
+    "migrate": {"--env-file", "--dry-run", "--scrub", "--overwrite", "--confirm", "--json"},
     "doctor": {"--env-file", "--json"},
 }
 

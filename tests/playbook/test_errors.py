@@ -133,7 +133,7 @@ def test_validate_command_accepts_a_valid_playbook_and_runs_nothing(
     )
     result = cli("playbook", "validate", "playbook.yml")
     assert result.code == 0, str(result)
-    assert "playbook.yml: valid (1 steps, 1 inputs)" in result.err
+    assert "playbook.yml: valid (1 steps, 1 inputs)" in result.out
     assert not home.exists()
 
 
@@ -159,7 +159,7 @@ def test_invoke_validate_task_valid_and_invalid(cli: PlaybookCli):
     cli.write("bad.yml", "name: t\nsteps:\n  - {id: a, uses: message, with: {txt: hi}}\n")
     good = cli.invoke("playbook.validate", str(cli.cwd / "good.yml"))
     assert good.code == 0, str(good)
-    assert "good.yml: valid (1 steps, 0 inputs)" in good.err
+    assert "good.yml: valid (1 steps, 0 inputs)" in good.out
     bad = cli.invoke("playbook.validate", str(cli.cwd / "bad.yml"))
     assert bad.code == 2, str(bad)
     assert "bad.yml:3:34: steps[0].with: missing required key 'text'" in bad.err

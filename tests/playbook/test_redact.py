@@ -113,3 +113,28 @@ def test_a_secret_registered_later_is_masked_from_then_on():
     masking.add("0123456789")
     stream.write("late 0123456789\n")
     assert inner.getvalue() == f"early 0123456789\nlate {MASK}\n"
+
+
+@pytest.mark.parametrize("secret", ["fals", "true", "null", "event", '": "', "1234"])
+def test_json_lines_stay_json_whatever_the_secret_matches(secret: str) -> None:
+    """Strings are masked before the line is made: JSON's own words and syntax stay whole."""
+    redactor = Redactor()
+    redactor.add(secret)
+    out = io.StringIO()
+    stream = RedactingStream(out, redactor)
+    document = {
+        "event": "step",
+        "check": False,
+        "ok": True,
+        "n": None,
+        "count": 1234,
+        "message": f"token {secret} end",
+        secret: secret,
+    }
+    stream.write_json(document)
+    parsed = json.loads(out.getvalue())
+    assert parsed["message"] == "token *** end"
+    assert secret not in json.dumps(parsed["message"])
+    assert "***" in parsed
+    assert parsed["count"] == ("***" if secret == "1234" else 1234)
+    assert (parsed["check"], parsed["ok"], parsed["n"]) == (False, True, None)

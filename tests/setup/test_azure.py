@@ -18,7 +18,8 @@ import pytest
 from dotenv import dotenv_values
 
 from tests.cli.runner import finish
-from tests.setup.peers.azure_server import AzurePeer, tenant
+from tests.setup.peers.azure_server import AzurePeer
+from tests.setup.peers.azure_tenant import tenant
 from tests.setup.support import WizardCli, assert_no_leak, failed_step, step_events, work_folder
 
 # Characters that change under form-, URL- and JSON-encoding, and a non-ASCII one.

@@ -18,7 +18,8 @@ import pytest
 from tests.cli.runner import Result
 from tests.setup.expiry_support import assert_flagged_soon, days_from_now, doctor_expiry, shown
 from tests.setup.peers.azure_graph import credential
-from tests.setup.peers.azure_server import AzurePeer, tenant
+from tests.setup.peers.azure_server import AzurePeer
+from tests.setup.peers.azure_tenant import tenant
 from tests.setup.support import assert_no_leak, failed_step, step_events, work_folder
 from tests.setup.test_aws import ENV_TEXT as AWS_ENV
 from tests.setup.test_aws import AwsCli, Moto

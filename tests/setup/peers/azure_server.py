@@ -36,8 +36,6 @@ import json
 import re
 import secrets
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
@@ -48,7 +46,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from tests.https_peer import Certificate, HttpsPeer, HttpsServer
 from tests.setup.peers.azure_graph import add_password, application, credential, remove_password
 
-__all__ = ["AzurePeer", "tenant"]
+__all__ = ["AzurePeer"]
 
 _TOKEN = re.compile(r"^/(?P<tenant>[^/]+)/oauth2/v2\.0/token$")
 _OPENID = re.compile(r"^/(?P<tenant>[^/]+)/v2\.0/\.well-known/openid-configuration$")
@@ -342,19 +340,3 @@ class _Handler(BaseHTTPRequestHandler):
                 },
             },
         )
-
-
-@contextmanager
-def tenant(client_secret: str, **more: Any) -> Iterator[AzurePeer]:
-    """A new tenant, application and subscription on 127.0.0.1, stopped after the block."""
-    server = AzurePeer(
-        tenant_id=str(uuid.uuid4()),
-        client_id=str(uuid.uuid4()),
-        client_secret=client_secret,
-        subscription_id=str(uuid.uuid4()),
-        **more,
-    ).start()
-    try:
-        yield server
-    finally:
-        server.stop()

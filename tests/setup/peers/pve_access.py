@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from tests.setup.peers.pve_state import ROLES, ApiError, Principal, PveState, Token
+from tests.setup.peers.pve_state import ApiError, Principal, PveState, Token
 
 
 def list_tokens(state: PveState, who: Principal, userid: str) -> list[dict[str, Any]]:
@@ -119,7 +119,7 @@ def put_acl(state: PveState, who: Principal, params: dict[str, str]) -> None:
     if "Permissions.Modify" not in state.privileges(who, path):
         raise ApiError(403, f"Permission check failed ({path}, Permissions.Modify)")
     for role in roles:
-        if role not in ROLES:
+        if role not in state.roles:
             raise ApiError(500, f"role '{role}' does not exist")
     for full in [t for t in params.get("tokens", "").split(",") if t]:
         userid, _, tokenid = full.partition("!")

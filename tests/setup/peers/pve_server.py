@@ -5,8 +5,9 @@ It follows the PVE API documentation (pve.proxmox.com/pve-docs/api-viewer): the
 the status line and ``{"data": null}`` (plus ``errors`` for parameter errors) as
 the body. Each API area is a module of its own: logging in and authenticating
 requests (`pve_auth`: tickets, the two-step TOTP challenge, CSRF, API tokens),
-access control (`pve_access`: tokens, ACLs, permissions); this module serves them,
-``/version`` and ``/nodes``.
+access control (`pve_access`: tokens, ACLs, permissions; `pve_roles`: roles); this
+module serves them, ``/version`` (PVE 8 by default, or 9: which privileges exist
+follows it) and ``/nodes``.
 
 Users, tokens and ACLs live in memory, per server (`pve_state`). Every request that
 reached the HTTP layer is recorded (method, path, headers, body), so a test can prove
@@ -23,12 +24,13 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from tests.https_peer import Certificate, HttpsPeer, HttpsServer
-from tests.setup.peers import pve_access
+from tests.setup.peers import pve_access, pve_roles
 from tests.setup.peers.pve_auth import authenticate, ticket
-from tests.setup.peers.pve_state import ApiError, PveState, User
+from tests.setup.peers.pve_state import ApiError, Principal, PveState, User
 
 PREFIX = "/api2/json"
-VERSION = {"version": "8.2.4", "release": "8.2", "repoid": "faa83925c9641325"}
+PVE8 = "8.2.4"
+PVE9 = "9.0.3"
 
 
 @dataclass(frozen=True)
@@ -50,11 +52,18 @@ class PveServer(HttpsPeer):
     certificate made for this run.
     """
 
-    def __init__(self, folder: Path, *, password: str, nodes: tuple[str, ...] = ("pve1",)) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        password: str,
+        nodes: tuple[str, ...] = ("pve1",),
+        version: str = PVE8,
+    ) -> None:
         super().__init__(Certificate(), _Handler, name="pve")
         self.ca_file = self.certificate.write_ca(folder / "pve-ca.pem")
         self.fingerprint = self.certificate.fingerprint
-        self.state = PveState(users={"root@pam": User(password)})
+        self.state = PveState(users={"root@pam": User(password)}, version=version)
         for index, node in enumerate(nodes):
             self.state.nodes.append({"node": node, "status": "online", "type": "node"})
             self.state.vms[node] = [
@@ -148,7 +157,10 @@ class _Api:
             raise refusal
         match parts, method:
             case ["version"], "GET":
-                return VERSION
+                release = ".".join(state.version.split(".")[:2])
+                return {"version": state.version, "release": release, "repoid": "faa83925c964"}
+            case ["access", "roles", *rest], _:
+                return pve_roles.route(state, who, method, rest, params)
             case ["access", "users", userid, "token"], "GET":
                 return pve_access.list_tokens(state, who, userid)
             case ["access", "users", userid, "token", tokenid], _:
@@ -162,11 +174,14 @@ class _Api:
             case ["nodes"], "GET":
                 return [dict(node) for node in state.nodes]
             case ["nodes", node, "qemu"], "GET":
-                if node not in state.vms:
-                    raise ApiError(500, f"no such cluster node '{node}'")
-                return [
-                    vm
-                    for vm in state.vms[node]
-                    if "VM.Audit" in state.privileges(who, f"/vms/{vm['vmid']}")
-                ]
+                return _vms(state, who, node)
         raise ApiError(501, f"Method '{method} /{'/'.join(parts)}' not implemented")
+
+
+def _vms(state: PveState, who: Principal, node: str) -> list[dict[str, Any]]:
+    """``GET /nodes/NODE/qemu``: the VMs *who* may audit."""
+    if node not in state.vms:
+        raise ApiError(500, f"no such cluster node '{node}'")
+    return [
+        vm for vm in state.vms[node] if "VM.Audit" in state.privileges(who, f"/vms/{vm['vmid']}")
+    ]

@@ -12,24 +12,38 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-ALL_PRIVILEGES = frozenset(
+# Every privilege PVE 8 knows (pveum(1), "Privileges"; `pveum role list` of Administrator).
+PRIVILEGES_8 = frozenset(
     {
-        "Datastore.Allocate",
-        "Datastore.AllocateSpace",
-        "Datastore.Audit",
-        "Permissions.Modify",
-        "Sys.Audit",
-        "Sys.Modify",
-        "User.Modify",
-        "VM.Allocate",
-        "VM.Audit",
-        "VM.Clone",
-        "VM.Config.Disk",
-        "VM.Console",
-        "VM.PowerMgmt",
-        "VM.Snapshot",
+        *("Datastore.Allocate", "Datastore.AllocateSpace", "Datastore.AllocateTemplate"),
+        *("Datastore.Audit", "Group.Allocate", "Mapping.Audit", "Mapping.Modify", "Mapping.Use"),
+        *("Permissions.Modify", "Pool.Allocate", "Pool.Audit", "Realm.Allocate"),
+        *("Realm.AllocateUser", "SDN.Allocate", "SDN.Audit", "SDN.Use", "Sys.AccessNetwork"),
+        *("Sys.Audit", "Sys.Console", "Sys.Incoming", "Sys.Modify", "Sys.PowerMgmt"),
+        *("Sys.Syslog", "User.Modify", "VM.Allocate", "VM.Audit", "VM.Backup", "VM.Clone"),
+        *("VM.Config.CDROM", "VM.Config.CPU", "VM.Config.Cloudinit", "VM.Config.Disk"),
+        *("VM.Config.HWType", "VM.Config.Memory", "VM.Config.Network", "VM.Config.Options"),
+        *("VM.Console", "VM.Migrate", "VM.Monitor", "VM.PowerMgmt", "VM.Snapshot"),
+        "VM.Snapshot.Rollback",
     }
 )
+# PVE 9.0 dropped VM.Monitor, split guest-agent access into VM.GuestAgent.*, added VM.Replicate.
+PRIVILEGES_9 = (PRIVILEGES_8 - {"VM.Monitor"}) | {
+    "VM.GuestAgent.Audit",
+    "VM.GuestAgent.FileRead",
+    "VM.GuestAgent.FileSystemMgmt",
+    "VM.GuestAgent.FileWrite",
+    "VM.GuestAgent.Unrestricted",
+    "VM.Replicate",
+}
+ALL_PRIVILEGES = PRIVILEGES_8
+
+
+def known_privileges(version: str) -> frozenset[str]:
+    """Every privilege a server of *version* (``8.2.4``, ``9.0.3``) knows."""
+    return PRIVILEGES_9 if int(version.split(".", 1)[0]) >= 9 else PRIVILEGES_8
+
+
 ROLES = {
     "Administrator": ALL_PRIVILEGES,
     "PVEAuditor": frozenset({"Datastore.Audit", "Sys.Audit", "VM.Audit"}),
@@ -95,6 +109,9 @@ class PveState:
     vms: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     tickets: dict[str, tuple[str, str]] = field(default_factory=dict)
     challenges: dict[str, str] = field(default_factory=dict)
+    version: str = "8.2.4"  # what GET /version answers; decides which privileges exist
+    # Built-in roles (not to be changed) and any role made through /access/roles.
+    roles: dict[str, frozenset[str]] = field(default_factory=lambda: dict(ROLES))
     # (METHOD, /api/path) -> the error the server answers instead (a platform failing mid-way).
     refusals: dict[tuple[str, str], ApiError] = field(default_factory=dict)
 
@@ -113,7 +130,7 @@ class PveState:
 
     def _granted(self, ugid: str, kind: str, path: str) -> frozenset[str]:
         if ugid == "root@pam":
-            return ALL_PRIVILEGES
+            return known_privileges(self.version)
         found: set[str] = set()
         for entry in self.acl:
             if entry["ugid"] != ugid or entry["type"] != kind:
@@ -121,7 +138,7 @@ class PveState:
             here = entry["path"]
             inside = path == here or (entry["propagate"] and _below(path, here))
             if inside:
-                found |= ROLES.get(entry["roleid"], frozenset())
+                found |= self.roles.get(entry["roleid"], frozenset())
         return frozenset(found)
 
 

@@ -15,7 +15,8 @@ import pytest
 
 from tests.cli.runner import Result
 from tests.playbook.support import stored
-from tests.setup.peers.azure_server import AzurePeer, tenant
+from tests.setup.peers.azure_server import AzurePeer
+from tests.setup.peers.azure_tenant import tenant
 from tests.setup.rotate.full_store import fill, small_tmpfs
 from tests.setup.support import assert_no_leak, failed_step, statuses, work_folder
 from tests.setup.test_azure import SECRET, AzureCli, answers, sets
