@@ -132,7 +132,7 @@ def _parallel(workers: int) -> str:
 COMMANDS: dict[str, dict[str, tuple[str, ...]]] = {
     "secrets": {
         name: ("secrets", name)
-        for name in ("set", "get", "list", "show", "delete", "migrate", "copy", "doctor")
+        for name in ("set", "get", "list", "show", "delete", "migrate", "copy", "doctor", "inject")
     },
     "playbook": {
         "run": ("play",),

@@ -139,6 +139,10 @@ def _dispatch_secrets(args: argparse.Namespace, term: Terminal) -> int:
         from glassdome.commands.doctor import doctor
 
         return doctor(term, env_file=args.env_file, as_json=args.json)
+    if args.command == "inject":
+        from glassdome.commands.inject import inject
+
+        return inject(term, args.template, output=args.output, force=args.force)
     from glassdome.commands import secrets as cmd
 
     handlers: dict[str, Callable[[], int]] = {
@@ -153,6 +157,7 @@ def _dispatch_secrets(args: argparse.Namespace, term: Terminal) -> int:
             only=args.only,
             env_mappings=args.env_mappings,
             pass_store_credentials=args.pass_store_credentials,
+            mapped_only=args.mapped_only,
         ),
     }
     return handlers[args.command]()

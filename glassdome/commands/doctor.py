@@ -118,7 +118,9 @@ def diagnose(manager: SecretsManager, env_file: Path, now: datetime | None = Non
     checks += _home_checks(manager.home, files, health)
     if described is not None:
         checks += _expiry_checks(manager, now or datetime.now(UTC))
-    return checks + _env_checks(env_file)
+    from glassdome.commands.doctor_refs import reference_checks
+
+    return checks + _env_checks(env_file) + reference_checks(manager, env_file)
 
 
 def _expiry_checks(manager: SecretsManager, now: datetime) -> list[Check]:

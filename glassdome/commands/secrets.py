@@ -19,6 +19,7 @@ from glassdome.errors import GlassdomeError, InvalidSecretValue, UsageError
 from glassdome.primitives.childenv import ENV_NAME, is_denied, is_store_credential
 from glassdome.primitives.master import strip_final_newline
 from glassdome.primitives.names import MAX_VALUE_BYTES, normalize_name
+from glassdome.primitives.refs import resolve_environment
 from glassdome.primitives.sensitive import Sensitive
 from glassdome.ui.console import Terminal
 
@@ -228,13 +229,16 @@ def exec_with_secrets(
     only: Sequence[str] = (),
     env_mappings: Sequence[str] = (),
     pass_store_credentials: bool = False,
+    mapped_only: bool = False,
     manager: SecretsManager | None = None,
 ) -> int:
     """Run *command* with the secrets in its environment; return its exit code.
 
     Secrets are handed over as ``UPPER_CASE`` variables (all of them, or *only*
     these), and as the variables *env_mappings* (``VAR=secret_name``) name; a
-    secret mapped with ``--env`` is handed over under that name only. No secret
+    secret mapped with ``--env`` is handed over under that name only. An inherited
+    variable whose value is a reference (``glassdome:NAME``) gets that secret; with
+    *mapped_only*, those and the ``--env`` mappings are all it gets. No secret
     ever sets a variable `glassdome.primitives.childenv` denies, and the command is
     looked up on glassdome's own PATH before any secret is added.
     """
@@ -247,8 +251,10 @@ def exec_with_secrets(
                 f"--env {variable}=...: {variable} changes how programs load or run code; "
                 "a secret never sets it"
             )
+    if mapped_only and only:
+        raise UsageError("--mapped-only hands over no secret by its own name: drop --only")
     manager = manager or get_secrets_manager(prompt=term)
-    variables = _child_variables(manager, only, explicit)
+    variables = dict(explicit) if mapped_only else _child_variables(manager, only, explicit)
     # Resolved before any secret is in sight: a PATH from the store cannot pick the program.
     from rich.markup import escape
 
@@ -264,6 +270,8 @@ def exec_with_secrets(
     env = {
         k: v for k, v in term.env.items() if pass_store_credentials or not is_store_credential(k)
     }
+    # ``glassdome:NAME`` values it inherits become the secrets they name (as `op run` does).
+    env = resolve_environment(env, manager.get_secret, skip=variables)
     for variable, name in variables.items():
         value = manager.get_secret(name)
         if value is None:

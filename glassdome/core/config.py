@@ -19,13 +19,15 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from pydantic import Field, SecretStr
+from pydantic import Field, PrivateAttr, SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from glassdome.core.ref_sources import filled_by_references
 from glassdome.core.settings_sources import (
     WITH_STORE,
     SecretStoreSettingsSource,
@@ -68,6 +70,20 @@ class _StoreSettings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Constructor > environment > secret store > ``$GLASSDOME_ENV_FILE`` > defaults."""
         return sources(settings_cls, init_settings, env_settings)
+
+    # The fields a ``glassdome:NAME`` reference filled: their values come from the store.
+    _from_store: frozenset[str] = PrivateAttr(default=frozenset())
+
+    def __init__(self, **values: Any) -> None:
+        with filled_by_references() as filled:
+            super().__init__(**values)
+        self._from_store = frozenset(filled)
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        """Every field, a value read through a reference masked as a `SecretStr` is."""
+        for name, value in super().__repr_args__():
+            masked = name in self._from_store and value is not None
+            yield name, SecretStr(str(value)) if masked else value
 
 
 class Settings(_StoreSettings):

@@ -12,6 +12,7 @@ from glassdome.errors import GlassdomeError
 from glassdome.primitives.envfile import read_values, remove_keys
 from glassdome.primitives.names import secret_store_name
 from glassdome.primitives.progress import Progress, every
+from glassdome.primitives.refs import is_reference, literal
 
 __all__ = [
     "Action",
@@ -45,11 +46,15 @@ class MigrationItem:
 
 
 def secret_keys(values: Mapping[str, str | None]) -> dict[str, str]:
-    """The secret variables among *values* (see `is_secret_variable`), by ``.env`` key."""
+    """The secret variables among *values* (see `is_secret_variable`), by ``.env`` key.
+
+    A reference (``glassdome:NAME``) holds no secret and is left out; an escaped
+    literal (``glassdome::...``) is the value Settings reads.
+    """
     found: dict[str, str] = {}
     for key, value in values.items():
-        if secret_store_name(key) is not None:
-            found[key] = value or ""
+        if secret_store_name(key) is not None and not is_reference(value):
+            found[key] = literal(value or "")
     return found
 
 

@@ -96,11 +96,21 @@ def sources(
     init_settings: PydanticBaseSettingsSource,
     env_settings: PydanticBaseSettingsSource,
 ) -> tuple[PydanticBaseSettingsSource, ...]:
-    """Constructor > environment > secret store > ``$GLASSDOME_ENV_FILE`` (read now)."""
-    dotenv = DotEnvSettingsSource(settings_cls, env_file=env_file_path())
-    if not WITH_STORE.get():
-        return init_settings, env_settings, dotenv
-    return init_settings, env_settings, SecretStoreSettingsSource(settings_cls), dotenv
+    """Constructor > environment > secret store > ``$GLASSDOME_ENV_FILE`` (read now).
+
+    A ``glassdome:NAME`` value in the environment or ``.env`` is the stored secret NAME
+    (`glassdome.core.ref_sources`); *env_settings* is replaced by the resolving source.
+    """
+    from glassdome.core.ref_sources import ResolvingDotEnvSource, ResolvingEnvSource
+
+    with_store = WITH_STORE.get()
+    env = ResolvingEnvSource(settings_cls, get_secrets_manager, with_store=with_store)
+    dotenv = ResolvingDotEnvSource(
+        settings_cls, env_file_path(), get_secrets_manager, with_store=with_store
+    )
+    if not with_store:
+        return init_settings, env, dotenv
+    return init_settings, env, SecretStoreSettingsSource(settings_cls), dotenv
 
 
 def variable_names(settings_cls: type[BaseSettings]) -> set[str]:

@@ -12,7 +12,7 @@ __all__ = ["add_secrets_commands"]
 
 
 def add_secrets_commands(groups: Any) -> None:
-    """``secrets set|get|list|show|delete|migrate|import|copy|doctor|passwd|exec``."""
+    """``secrets set|get|list|show|delete|migrate|import|copy|doctor|passwd|exec|inject``."""
     secrets = groups.add_parser(
         "secrets",
         help="manage the secret store",
@@ -161,7 +161,39 @@ def add_secrets_commands(groups: Any) -> None:
         action="store_true",
         help="let COMMAND inherit GLASSDOME_MASTER_PASSWORD*, VAULT_TOKEN and VAULT_SECRET_ID",
     )
+    flag(
+        p,
+        "--mapped-only",
+        help="hand over only the --env mappings and the glassdome:NAME references in the "
+        "environment, no secret under its own name",
+    )
     p.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND ...")
+
+    p = command(
+        commands,
+        "inject",
+        "Render a template's {{ secret('NAME') }} calls to stdout, or to a new file made 0600.",
+        help="render {{ secret('NAME') }} in a template (e.g. terraform.tfvars)",
+    )
+    p.add_argument(
+        "-i",
+        "--in",
+        dest="template",
+        type=Path,
+        required=True,
+        metavar="TEMPLATE",
+        help="the template: sandboxed Jinja2 with secret('NAME') as its only function",
+    )
+    p.add_argument(
+        "-o",
+        "--out",
+        dest="output",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="write FILE (created 0600; an existing file only with --force) instead of stdout",
+    )
+    flag(p, "--force", help="replace FILE if it exists")
 
 
 def _add_import(commands: Any) -> None:

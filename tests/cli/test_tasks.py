@@ -26,6 +26,7 @@ TASKS = {
     "rotate.azure",
     "rotate.proxmox",
     "secrets.doctor",
+    "secrets.inject",
     "secrets.get",
     "secrets.list",
     "secrets.migrate",
