@@ -106,3 +106,25 @@ def test_setup_with_several_names_runs_them_in_turn(cli: Cli) -> None:
     assert result.code == 0, str(result)
     assert result.err.index("AWS (access key)") < result.err.index("AI API keys")
     assert cli.names() == ["aws_secret_access_key", "secret_key"]
+
+
+def test_a_local_file_of_a_built_in_name_wins(cli: Cli) -> None:
+    (cli.cwd / "setup").mkdir()
+    (cli.cwd / "setup" / "aws.yml").write_text(
+        "name: mine\nsteps:\n  - {id: hi, uses: message, with: {text: the local one}}\n",
+        encoding="utf-8",
+    )
+    local = cli("play", "setup/aws.yml", "--no-input")
+    assert local.code == 0, str(local)
+    assert "the local one" in local.out + local.err
+    builtin = cli("playbook", "validate", "setup/proxmox")
+    assert builtin.code == 0, str(builtin)
+    assert "setup/proxmox: valid" in builtin.out + builtin.err
+
+
+def test_playbook_list_in_the_checkout_lists_its_playbooks_once(cli: Cli) -> None:
+    """From the checkout's root, ./playbooks is the built-in folder: nothing twice."""
+    result = Cli(home=cli.home, cwd=REPO)("playbook", "list")
+    assert result.code == 0, str(result)
+    assert "(built-in)" not in result.out
+    assert result.out.count("proxmox.yml") == 2  # setup/ and rotate/
