@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from glassdome.boundary import guarded
 from glassdome.commands.setup import run_all, run_wizard
 from glassdome.parser import GROUPS, build_parser, command_parsers
+from glassdome.parser.runs import setup_argv
 from glassdome.primitives.hardening import disable_core_dumps
 
 if TYPE_CHECKING:
@@ -75,7 +76,7 @@ def _dispatch(args: argparse.Namespace, term: Terminal, redactor: Redactor) -> i
         "no_verify": args.no_verify,
     }
     if args.group == "setup" and args.command == "all":
-        return run_all(term, redactor, args.include, **options)
+        return run_all(term, redactor, args.include, choose=args.choose, **options)
     options.update(
         tags=args.tags,
         skip_tags=args.skip_tags,
@@ -165,7 +166,7 @@ def _dispatch_secrets(args: argparse.Namespace, term: Terminal) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit code (each error's `exit_code`; 0 when all went well)."""
-    args = list(sys.argv[1:] if argv is None else argv)
+    args = setup_argv(list(sys.argv[1:] if argv is None else argv))
     # Building every sub-command's parser is a noticeable share of a `secrets get`:
     # build only the group asked for (all of them for --help and mistakes).
     only = args[0] if args and args[0] in GROUPS else None

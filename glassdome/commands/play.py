@@ -9,6 +9,7 @@ from pathlib import Path
 from rich.markup import escape
 from rich.table import Table
 
+from glassdome.commands.builtins import builtin_playbooks, builtin_roots, resolve_playbook
 from glassdome.errors import PlaybookInvalid, UsageError
 from glassdome.playbook.loader import load_playbook
 from glassdome.playbook.report import HumanReport, JsonReport
@@ -60,8 +61,9 @@ def play(
 
     *term* must mask what *redactor* holds (`glassdome.boundary.guarded` gives such a pair).
     """
+    playbook = resolve_playbook(playbook)
     if list_steps:
-        return _list_steps(term, Path(playbook))
+        return _list_steps(term, playbook)
     options = PlayOptions(
         check=check,
         answers=answers,
@@ -82,7 +84,7 @@ def play(
 def validate(term: Terminal, playbook: Path) -> int:
     """Validate a playbook without running it; 2 with every problem when invalid."""
     try:
-        loaded = load_playbook(Path(playbook))
+        loaded = load_playbook(resolve_playbook(playbook))
     except PlaybookInvalid as exc:
         term.stderr.write(f"{exc}\n")  # the problems are the output: no `glassdome: error:`
         return EXIT_INVALID
@@ -97,21 +99,39 @@ def print_schema(term: Terminal) -> int:
     return EXIT_OK
 
 
-def list_playbooks(term: Terminal, folder: Path = Path("playbooks")) -> int:
-    """List the playbooks under *folder* with their descriptions."""
-    found = sorted(folder.rglob("*.yml")) + sorted(folder.rglob("*.yaml"))
-    if not found:
-        term.say(f"No playbooks under {folder}.")
+def _describe(path: Path) -> str:
+    """The playbook's description as table text (or why it is invalid)."""
+    try:
+        model = load_playbook(path).model
+    except PlaybookInvalid as exc:
+        return f"[red]invalid:[/] {escape(exc.problems[0])}"
+    return escape(model.description or model.name)
+
+
+def list_playbooks(term: Terminal, folder: Path | None = None) -> int:
+    """List the playbooks under *folder*; without one, ./playbooks and the built-in ones."""
+    local = Path("playbooks") if folder is None else folder
+    found = sorted(local.rglob("*.yml")) + sorted(local.rglob("*.yaml"))
+    rows = [(escape(str(path)), _describe(path)) for path in found]
+    title = f"Playbooks under {escape(str(local))}"
+    if folder is None and not any(_same(local, root) for root in builtin_roots()):
+        # Outside a checkout: the wizards and rotations installed with the package, by name.
+        rows += [
+            (f"{name} [dim](built-in)[/]", _describe(path)) for name, path in builtin_playbooks()
+        ]
+        title = "Playbooks (./playbooks and built-in; run a built-in one by its name)"
+    if not rows:
+        term.say(f"No playbooks under {local}.")
         return EXIT_OK
     # Paths, descriptions and problems are text, not Rich markup ("pattern '^[a-z_]...'").
-    table = Table(title=f"Playbooks under {escape(str(folder))}", title_justify="left")
+    table = Table(title=title, title_justify="left")
     table.add_column("playbook")
     table.add_column("description")
-    for path in found:
-        try:
-            model = load_playbook(path).model
-            table.add_row(escape(str(path)), escape(model.description or model.name))
-        except PlaybookInvalid as exc:
-            table.add_row(escape(str(path)), f"[red]invalid:[/] {escape(exc.problems[0])}")
+    for row in rows:
+        table.add_row(*row)
     term.out.print(table)
     return EXIT_OK
+
+
+def _same(path: Path, root: Path) -> bool:
+    return path.is_dir() and path.resolve() == root.resolve()

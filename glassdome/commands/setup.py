@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from glassdome.commands.builtins import builtin_playbook
 from glassdome.errors import UsageError
 from glassdome.ui.console import Terminal
+from glassdome.ui.prompts import ValidatedPrompt
 from glassdome.ui.redact import Redactor
 
-__all__ = ["TITLES", "WIZARDS", "builtin_playbook", "run_all", "run_wizard", "wizard_path"]
+__all__ = [
+    "TITLES",
+    "WIZARDS",
+    "builtin_playbook",
+    "choose_wizards",
+    "list_wizards",
+    "run_all",
+    "run_wizard",
+    "wizard_path",
+]
 
 WIZARDS = ("proxmox", "esxi", "azure", "aws", "ai")
 TITLES = {
@@ -27,15 +39,38 @@ def wizard_path(name: str) -> Path:
     return builtin_playbook("setup", name, WIZARDS)
 
 
-def builtin_playbook(kind: str, name: str, known: Sequence[str]) -> Path:
-    """``playbooks/KIND/NAME.yml``: the checkout's, else the copy installed with the package."""
-    if name not in known:
-        raise UsageError(f"no {kind} playbook {name!r}; there are: {', '.join(known)}")
-    here = Path(__file__).resolve().parent.parent
-    for folder in (here.parent / "playbooks" / kind, here / "_playbooks" / kind):
-        if (folder / f"{name}.yml").is_file():
-            return folder / f"{name}.yml"
-    raise UsageError(f"the {kind} playbook {name} is not installed (playbooks/{kind}/{name}.yml)")
+def list_wizards(term: Terminal, *, as_json: bool = False) -> None:
+    """Every wizard on one line (name and title), or a JSON list of them, on stdout."""
+    if as_json:
+        listing = [{"name": name, "title": TITLES[name]} for name in WIZARDS]
+        term.stdout.write(json.dumps(listing) + "\n")
+        return
+    width = max(map(len, WIZARDS))
+    for name in WIZARDS:
+        term.stdout.write(f"{name:<{width}}  {TITLES[name]}\n")
+    term.stdout.flush()
+
+
+def _wizard_names(answer: str) -> list[str]:
+    """The wizards an answer names (separated by spaces or commas; ``all`` for every one)."""
+    names = [part for part in answer.replace(",", " ").split() if part]
+    if names == ["all"]:
+        return list(WIZARDS)
+    unknown = [name for name in names if name not in WIZARDS]
+    if unknown:
+        raise ValueError(f"not a wizard: {', '.join(unknown)}; wizards: {', '.join(WIZARDS)}")
+    return list(dict.fromkeys(names))
+
+
+def choose_wizards(term: Terminal) -> list[str]:
+    """Ask on the terminal which wizards to run (empty: none)."""
+    chosen: list[str] = ValidatedPrompt.ask_validated(
+        "Which wizards to run (names separated by spaces, all, or empty for none)",
+        validate=_wizard_names,
+        console=term.err,
+        default="",
+    )
+    return chosen
 
 
 def run_wizard(term: Terminal, redactor: Redactor, name: str, **options: Any) -> int:
@@ -46,18 +81,41 @@ def run_wizard(term: Terminal, redactor: Redactor, name: str, **options: Any) ->
     return play(term, redactor, wizard_path(name), **options)
 
 
-def run_all(term: Terminal, redactor: Redactor, include: Sequence[str] = (), **options: Any) -> int:
-    """Run the chosen wizards in turn (asking which on a terminal); stop at the first failure."""
+def run_all(
+    term: Terminal,
+    redactor: Redactor,
+    include: Sequence[str] = (),
+    *,
+    choose: bool = False,
+    **options: Any,
+) -> int:
+    """Run the chosen wizards in turn (asking which on a terminal); stop at the first failure.
+
+    With *choose* (``glassdome setup`` without a name) and nothing included, the wizards
+    are listed first; without a terminal, or with ``--json``, the listing is all there is.
+    """
     chosen = [name.strip() for name in include if name.strip()]
     unknown = [name for name in chosen if name not in WIZARDS]
     if unknown:
         raise UsageError(f"no setup wizard {', '.join(unknown)}; wizards: {', '.join(WIZARDS)}")
-    if not chosen:
-        if not term.interactive or options.get("no_input"):
+    asking = term.interactive and not options.get("no_input")
+    if not chosen and choose:
+        list_wizards(term, as_json=bool(options.get("as_json")))
+        if not asking or options.get("as_json"):
+            return 0
+        chosen = choose_wizards(term)
+    elif not chosen:
+        if not asking:
             raise UsageError(
                 f"say which wizards to run with --include (any of: {', '.join(WIZARDS)})"
             )
         chosen = [name for name in WIZARDS if term.confirm(f"Set up {TITLES[name]}?")]
+    return _run_in_turn(term, redactor, chosen, options)
+
+
+def _run_in_turn(
+    term: Terminal, redactor: Redactor, chosen: Sequence[str], options: dict[str, Any]
+) -> int:
     for name in chosen:
         term.say(f"[bold]== {TITLES[name]} ==[/]")
         try:

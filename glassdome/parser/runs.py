@@ -10,7 +10,12 @@ from glassdome.commands.rotate import ROTATIONS
 from glassdome.commands.setup import TITLES
 from glassdome.parser.base import Parser, command, only
 
-__all__ = ["add_playbook_commands", "add_rotate_commands", "add_verify_command"]
+__all__ = [
+    "add_playbook_commands",
+    "add_rotate_commands",
+    "add_verify_command",
+    "setup_argv",
+]
 
 
 def _add_run_options(
@@ -69,7 +74,9 @@ def add_playbook_commands(groups: Any) -> None:
         help="run a playbook",
     )
     p.add_argument(
-        "playbook", type=Path, help="the playbook file, e.g. playbooks/setup/proxmox.yml"
+        "playbook",
+        type=Path,
+        help="the playbook file, or a built-in one by name, e.g. setup/proxmox",
     )
     _add_run_options(p)
 
@@ -88,18 +95,25 @@ def add_playbook_commands(groups: Any) -> None:
         "Validate a playbook without running it (every problem as file:line:column).",
         help="validate a playbook without running it",
     )
-    p.add_argument("playbook", type=Path, help="the playbook file to validate")
+    p.add_argument("playbook", type=Path, help="the playbook file to validate, or a built-in name")
     p = command(
         commands,
         "list",
-        "List the playbooks under a folder with their descriptions.",
+        "List the playbooks under a folder with their descriptions (without a folder: "
+        "./playbooks and the built-in ones).",
         help="list the playbooks under a folder",
     )
     p.add_argument(
-        "folder", type=Path, nargs="?", default=Path("playbooks"), help="default: playbooks"
+        "folder", type=Path, nargs="?", default=None, help="default: playbooks, and the built-in"
     )
 
-    setup = groups.add_parser("setup", help="run the setup wizards (playbooks/setup/)")
+    setup = groups.add_parser(
+        "setup",
+        help="run the setup wizards (playbooks/setup/)",
+        usage="glassdome setup [-h] [NAME ...] [options]",
+        description="Without a name: list the wizards (and ask which to run, on a terminal). "
+        "With names: run those wizards in turn. Options: those of `glassdome setup all`.",
+    )
     wizards = setup.add_subparsers(dest="command", metavar="WIZARD", parser_class=Parser)
     wizards.required = True
     for name, title in TITLES.items():
@@ -119,7 +133,26 @@ def add_playbook_commands(groups: Any) -> None:
     p.add_argument(
         "--include", type=only, default=[], metavar="A,B", help="wizards to run, e.g. proxmox,aws"
     )
+    # `glassdome setup` without a name arrives here (see `setup_argv`): list, then ask.
+    p.add_argument("--choose", action="store_true", help=argparse.SUPPRESS)
     _add_run_options(p, steps=False)
+
+
+def setup_argv(args: list[str]) -> list[str]:
+    """``setup`` without a name is ``setup all`` that lists first; several names ``--include``."""
+    if args[:1] != ["setup"] or {"-h", "--help"} & set(args):
+        return args
+    names = []
+    for word in args[1:]:
+        if word.startswith("-"):
+            break
+        names.append(word)
+    rest = args[1 + len(names) :]
+    if not names:
+        return ["setup", "all", "--choose", *rest]
+    if len(names) > 1:
+        return ["setup", "all", f"--include={','.join(names)}", *rest]
+    return args
 
 
 def add_verify_command(groups: Any) -> None:

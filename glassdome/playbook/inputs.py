@@ -24,7 +24,15 @@ from glassdome.playbook.model import InputSpec
 from glassdome.playbook.template import TemplateFailed, evaluate, render
 from glassdome.steps.base import Question
 
-__all__ = ["InputSources", "InputsMissing", "convert", "resolve_inputs"]
+__all__ = [
+    "InputSources",
+    "InputsMissing",
+    "check_names",
+    "convert",
+    "register_given",
+    "resolve_inputs",
+    "resolve_one",
+]
 
 ENV_PREFIX = "GLASSDOME_INPUT_"
 _HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
@@ -206,6 +214,44 @@ def check_names(specs: list[InputSpec], sources: InputSources, asked: Iterable[s
         )
 
 
+def register_given(
+    specs: Iterable[InputSpec], sources: InputSources, register_secret: Callable[[str], None]
+) -> None:
+    """Mask every secret input's given value at once (and warn about ``--set`` for one)."""
+    for spec in specs:
+        has, raw, origin = sources.given(spec.name)
+        if spec.type != "secret" or not has or raw is None:
+            continue
+        register_secret(str(raw))  # an answers file may give a number
+        if origin == "--set":
+            # As `secrets set --value` warns: the name only, never the value.
+            sources.warn(
+                f"--set {spec.name}=... puts the secret in your shell history and in `ps` "
+                f"output; prefer the hidden prompt, {ENV_PREFIX}{spec.name.upper()} "
+                "or an answers file"
+            )
+
+
+def resolve_one(
+    spec: InputSpec,
+    sources: InputSources,
+    context: dict[str, Any],
+    functions: Mapping[str, Callable[..., Any]],
+) -> Any:
+    """One input's value (None when its ``when`` is false), from the earlier inputs in *context*.
+
+    Raises `TemplateFailed` when its ``when`` or default cannot be worked out, and
+    `_Unanswered` (a ValueError) when it has no value and nobody can be asked.
+    """
+    if spec.when is not None and not evaluate(spec.when, context, functions):
+        return None
+    has = sources.given(spec.name)[0]
+    # Rendered only when needed: a value given elsewhere makes the default irrelevant.
+    needed = spec.default is not None and (sources.interactive or not has)
+    default = render(spec.default, context, functions) if needed else None
+    return _resolve(spec, sources, default)
+
+
 def resolve_inputs(
     specs: list[InputSpec],
     sources: InputSources,
@@ -216,39 +262,23 @@ def resolve_inputs(
 ) -> dict[str, Any]:
     """Give every input its value, in order (a default may use earlier inputs)."""
     check_names(specs, sources, asked)
+    register_given(specs, sources, register_secret)
     values: dict[str, Any] = {}
     context["inputs"] = values
     problems: list[str] = []
     for spec in specs:
-        has, raw, origin = sources.given(spec.name)
-        if spec.type == "secret" and has and raw is not None:
-            register_secret(str(raw))  # an answers file may give a number
-            if origin == "--set":
-                # As `secrets set --value` warns: the name only, never the value.
-                sources.warn(
-                    f"--set {spec.name}=... puts the secret in your shell history and in `ps` "
-                    f"output; prefer the hidden prompt, {ENV_PREFIX}{spec.name.upper()} "
-                    "or an answers file"
-                )
         try:
-            if spec.when is not None and not evaluate(spec.when, context, functions):
-                values[spec.name] = None
-                continue
-            # Rendered only when needed: a value given elsewhere makes the default irrelevant.
-            needed = spec.default is not None and (sources.interactive or not has)
-            default = render(spec.default, context, functions) if needed else None
+            values[spec.name] = resolve_one(spec, sources, context, functions)
         except TemplateFailed as exc:
             if not problems:
                 raise
             # It uses an input listed above, which has no value: list it too, run nothing.
             problems.append(f"{spec.name}: not resolved ({exc})")
             continue
-        try:
-            values[spec.name] = _resolve(spec, sources, default)
         except _Unanswered as exc:
             problems.append(f"{spec.name}: {exc}")
             continue
-        if spec.type == "secret":
+        if spec.type == "secret" and values[spec.name] is not None:
             register_secret(values[spec.name])
     if problems:
         raise InputsMissing(problems)

@@ -20,7 +20,8 @@ from rich.markup import escape
 from glassdome.errors import UsageError
 from glassdome.playbook.inputs import InputSources, resolve_inputs
 from glassdome.playbook.loader import LoadedPlaybook, load_playbook
-from glassdome.playbook.model import InputSpec
+from glassdome.playbook.model import InputSpec, StepSpec
+from glassdome.playbook.on_demand import InputsOnDemand
 from glassdome.playbook.report import Report
 from glassdome.playbook.runner import Recap, RunOptions, run_steps
 from glassdome.playbook.template import SECRETS_KEY, TemplateFailed, render, touch
@@ -189,6 +190,10 @@ def _check_start_at(loaded: LoadedPlaybook, start_at: str | None) -> None:
         raise UsageError(f"--start-at {start_at!r}: no such step; steps: {', '.join(ids)}")
 
 
+def _nothing(step: StepSpec) -> None:
+    """Every input is known before the first step: nothing to ask as steps come up."""
+
+
 def run_playbook(path: Path, options: PlayOptions, io: PlayIO) -> Recap:
     """Load, validate and run the playbook at *path*; return what each step did.
 
@@ -228,7 +233,11 @@ def run_playbook(path: Path, options: PlayOptions, io: PlayIO) -> Recap:
     )
     # `ask` steps take their answers from the same sources while the playbook runs.
     asked = [str(s.with_.get("input")) for s in model.steps if s.uses == "ask"]
-    resolve_inputs(model.inputs, sources, context, functions, redactor.add, asked)
+    prepare: Callable[[StepSpec], None] | None = None
+    if interactive:  # each input asked for when the first step that uses it runs
+        prepare = InputsOnDemand(loaded, sources, context, functions, redactor.add, asked).prepare
+    else:  # every missing input listed at once, before anything runs
+        resolve_inputs(model.inputs, sources, context, functions, redactor.add, asked)
 
     step_context = StepContext(
         secrets=_secrets_manager,
@@ -254,7 +263,14 @@ def run_playbook(path: Path, options: PlayOptions, io: PlayIO) -> Recap:
     report = io.report
     report.start(model.name, check=options.check)
     recap = run_steps(
-        loaded, context, functions, step_context, run_options, report.step_done, report.step_started
+        loaded,
+        context,
+        functions,
+        step_context,
+        run_options,
+        report.step_done,
+        report.step_started,
+        prepare or _nothing,
     )
     report.finish(recap)
     return recap

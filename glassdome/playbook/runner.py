@@ -104,8 +104,13 @@ def run_steps(
     options: RunOptions,
     on_event: Callable[[StepEvent], None],
     on_start: Callable[[StepSpec], None] = lambda step: None,
+    prepare: Callable[[StepSpec], None] = lambda step: None,
 ) -> Recap:
-    """Run every step in order; stop at the first failure not ignored."""
+    """Run every step in order; stop at the first failure not ignored.
+
+    *prepare* is called before each step that is not skipped by the options (the
+    inputs it uses are asked for then, on a terminal); what it raises ends the run.
+    """
     recap = Recap()
     outputs: dict[str, Any] = {}
     context["steps"] = outputs
@@ -117,6 +122,7 @@ def run_steps(
         reason = "before --start-at" if not started else _selected(spec, options)
         status, message, ignored = "skipped", reason or "", False
         if reason is None:
+            prepare(spec)
             on_start(spec)
             step_context.step_id = spec.id  # what the step's stores record as their source
             try:

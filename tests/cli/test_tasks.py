@@ -68,8 +68,8 @@ def _options(parser: argparse.ArgumentParser) -> dict[str, bool]:
     """Each long option or positional of *parser* as invoke names it, and whether it repeats."""
     found = {}
     for action in parser._actions:
-        if isinstance(action, argparse._HelpAction):
-            continue
+        if isinstance(action, argparse._HelpAction) or action.help == argparse.SUPPRESS:
+            continue  # tasks.py leaves out what the CLI keeps hidden
         name = max(action.option_strings, key=len)[2:] if action.option_strings else action.dest
         found[name.replace("_", "-")] = isinstance(action, argparse._AppendAction)
     return found

@@ -21,14 +21,15 @@ def type_hidden(child, prompt: str, value: str) -> None:
 
 
 def test_demo_playbook_typed_interactively(cli: PlaybookCli, home: Path, work: Path):
-    """Enter takes the shown default; a bad token is refused with the reason and asked again
+    """Each input is asked when the first step using it runs (the token, then the host);
+    Enter takes the shown default; a bad token is refused with the reason and asked again
     at once; the token is typed with echo off and never shown; the recap ends the run."""
     child = cli.spawn_glassdome("play", str(DEMO))
-    child.expect_exact("Service host (localhost): ")
-    child.sendline("")
     type_hidden(child, "API token: ", BAD_TOKEN)
     child.expect_exact("must match ^[A-Za-z0-9_-]{8,}$")
     type_hidden(child, "API token: ", TOKEN)
+    child.expect_exact("Service host (localhost): ")
+    child.sendline("")
     code, transcript = finish(child)
     assert code == 0, transcript
     assert TOKEN not in transcript
@@ -95,14 +96,14 @@ def test_an_invalid_value_given_elsewhere_is_asked_again_with_the_reason(
     child = cli.spawn_glassdome(
         "play", str(DEMO), "--set", "host=not a host!", GLASSDOME_INPUT_TOKEN=BAD_TOKEN
     )
-    child.expect_exact("host: ")
-    child.expect_exact("(from --set); asking instead")
-    child.expect_exact("Service host (localhost): ")
-    child.sendline("pve.lab")
     child.expect_exact(
         "must match ^[A-Za-z0-9_-]{8,}$ (from GLASSDOME_INPUT_TOKEN); asking instead"
     )
     type_hidden(child, "API token: ", TOKEN)
+    child.expect_exact("host: ")
+    child.expect_exact("(from --set); asking instead")
+    child.expect_exact("Service host (localhost): ")
+    child.sendline("pve.lab")
     code, transcript = finish(child)
     assert code == 0, transcript
     assert BAD_TOKEN not in transcript

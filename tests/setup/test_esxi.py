@@ -183,19 +183,20 @@ def test_invoke_setup_esxi_on_a_terminal_shows_the_fingerprint_and_stores(
 ):
     """Through a real pseudo-terminal: type the answers, confirm the shown fingerprint."""
     child = cli.spawn([sys.executable, "-m", "invoke", "-r", str(REPO), "setup.esxi"])
+    # Each input when the first step using it runs: the certificate before the login.
+    child.expect("How to trust the server's certificate")
+    child.sendline("")  # the default, fingerprint
     child.expect("ESXi host or vCenter")
     child.sendline(esx.host)
     child.expect("HTTPS port")
     child.sendline(str(esx.port))
+    child.expect(f"SHA-256 {fingerprint}\\? Type yes")
+    child.sendline("yes")
     child.expect("User name")
     child.sendline("")  # the default, root
     child.expect("Password")
     assert child.waitnoecho(timeout=10), "echo was never turned off"
     child.sendline(ESXI_PASSWORD)
-    child.expect("How to trust the server's certificate")
-    child.sendline("")  # the default, fingerprint
-    child.expect(f"SHA-256 {fingerprint}\\? Type yes")
-    child.sendline("yes")
     code, transcript = finish(child)
     assert code == 0, transcript
     assert "VMware ESXi 6.5.0" in transcript

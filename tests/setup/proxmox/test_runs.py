@@ -35,12 +35,19 @@ def test_interactive_run_confirms_the_fingerprint_creates_the_token_and_picks_a_
     """Typed on a pseudo-terminal: confirm the shown fingerprint, pick pve2 of two nodes."""
     with PveServer(tmp_path, password=PASSWORD, nodes=("pve1", "pve2")) as pve:
         child = cli.spawn_play(unset=SETTINGS_VARIABLES)
+        # Host and port, then the certificate is read and confirmed; the rest after that.
         for prompt, answer in (
-            (r"existing\] \(create\): ", ""),
             (r"host \(name or IP address\): ", "127.0.0.1"),
             (r"API port \(8006\): ", str(pve.port)),
             (r"\(fingerprint\): ", ""),
             (r"confirm it\) \(\): ", ""),
+        ):
+            child.expect(prompt)
+            child.sendline(answer)
+        child.expect(f"SHA-256 {re.escape(pve.fingerprint)}\\? \\[yes/no\\]: ")
+        child.sendline("yes")
+        for prompt, answer in (
+            (r"existing\] \(create\): ", ""),
             (r"more servers\) \(\): ", ""),
             (r"belongs to \(root@pam\): ", ""),
         ):
@@ -60,8 +67,6 @@ def test_interactive_run_confirms_the_fingerprint_creates_the_token_and_picks_a_
         ):
             child.expect(prompt + r".*: ")
             child.sendline("")
-        child.expect(f"SHA-256 {re.escape(pve.fingerprint)}\\? \\[yes/no\\]: ")
-        child.sendline("yes")
         child.expect(r"Node to use \[pve1/pve2\]: ")
         child.sendline("pve2")
         code, transcript = finish(child)
