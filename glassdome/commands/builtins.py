@@ -1,7 +1,8 @@
 """The built-in playbooks: the checkout's ``playbooks/``, else the copy installed in the wheel.
 
 `glassdome play`, `playbook list|validate`, `setup` and `rotate` find them by name
-(``setup/proxmox``, ``setup/proxmox.yml``, ``rotate/aws``) after local paths, so the
+(``setup/proxmox``, ``setup/proxmox.yml``, ``rotate/aws``; a bare ``proxmox`` is the
+wizard ``setup/proxmox``) after local paths, so the
 wizards work from an installed package as they do from a checkout.
 """
 
@@ -16,6 +17,7 @@ __all__ = ["builtin_playbook", "builtin_playbooks", "builtin_roots", "resolve_pl
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 _SUFFIXES = (".yml", ".yaml")
+WIZARD_KIND = "setup"  # the folder a bare name is looked up in
 
 
 def builtin_roots() -> list[Path]:
@@ -25,8 +27,13 @@ def builtin_roots() -> list[Path]:
 
 
 def _builtin(name: str) -> Path | None:
-    """``KIND/NAME`` or ``KIND/NAME.yml`` among the built-in playbooks, or None."""
+    """``KIND/NAME`` or ``KIND/NAME.yml`` among the built-in playbooks, or None.
+
+    A bare ``NAME`` is the wizard ``setup/NAME``: `glassdome play proxmox` sets up Proxmox.
+    """
     relative = PurePosixPath(name.replace("\\", "/"))
+    if len(relative.parts) == 1 and not relative.is_absolute():
+        relative = PurePosixPath(WIZARD_KIND) / relative
     if relative.is_absolute() or ".." in relative.parts or len(relative.parts) != 2:
         return None
     candidates = [relative] if relative.suffix in _SUFFIXES else []

@@ -122,6 +122,24 @@ def test_a_local_file_of_a_built_in_name_wins(cli: Cli) -> None:
     assert "setup/proxmox: valid" in builtin.out + builtin.err
 
 
+def test_a_bare_wizard_name_is_its_setup_playbook(cli: Cli) -> None:
+    """`glassdome play aws` runs the wizard setup/aws; a name nothing has is one clear line."""
+    result = cli(
+        "play",
+        "aws",
+        "--no-verify",
+        "--no-input",
+        GLASSDOME_INPUT_ACCESS_KEY_ID="AKIAIOSFODNN7EXAMPLE",
+        GLASSDOME_INPUT_SECRET_ACCESS_KEY="not-a-real-secret-key",
+    )
+    assert result.code == 0, str(result)
+    assert cli.names() == ["aws_secret_access_key"]
+    missing = cli("play", "nosuchwizard", "--no-input")
+    assert missing.code == 2
+    assert "no such playbook here, nor a built-in one" in missing.err
+    assert "setup/proxmox" in missing.err
+
+
 def test_playbook_list_in_the_checkout_lists_its_playbooks_once(cli: Cli) -> None:
     """From the checkout's root, ./playbooks is the built-in folder: nothing twice."""
     result = Cli(home=cli.home, cwd=REPO)("playbook", "list")
