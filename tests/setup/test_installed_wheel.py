@@ -166,7 +166,15 @@ def test_the_aws_wizard_stores_the_secret_and_writes_env_here(
 
 
 def test_an_unknown_playbook_name_lists_the_built_in_ones(glassdome: Installed) -> None:
-    result = glassdome("play", "proxmox", "--no-input")
+    result = glassdome("play", "proxmos", "--no-input")
     assert result.returncode == 2
     assert "setup/proxmox" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_bare_wizard_name_runs_the_installed_wizard(glassdome: Installed) -> None:
+    """`glassdome play proxmox` is the wizard: without a terminal it lists what it needs."""
+    result = glassdome("play", "proxmox", "--no-input")
+    assert result.returncode == 3, result.stderr
+    assert "host: missing" in result.stdout + result.stderr
     assert "Traceback" not in result.stderr
