@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import sysconfig
@@ -26,13 +25,12 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.support import compile_package  # noqa: E402
+from benchmarks.support import Cases, compile_package, interleaved  # noqa: E402
 
 SCRIPTS = Path(sysconfig.get_path("scripts"))
 PASSWORD = "benchmark master password"
 RUNS = 21
 N = 100
-Cases = Mapping[str, tuple[Sequence[str], Mapping[str, str]]]
 # A play run in a process that counts Argon2id derivations (printed on stderr).
 COUNTING_PLAY = """
 import sys
@@ -49,21 +47,8 @@ sys.exit(code)
 """
 
 
-def _interleaved(cases: Cases, runs: int = RUNS) -> dict[str, float]:
-    """Median ms per case, the cases run round by round."""
-    samples: dict[str, list[float]] = {label: [] for label in cases}
-    for _ in range(runs):
-        for label, (argv, env) in cases.items():
-            start = time.perf_counter()
-            subprocess.run(
-                argv,
-                env=dict(env),
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                check=True,
-            )
-            samples[label].append(time.perf_counter() - start)
-    return {label: statistics.median(times) * 1000 for label, times in samples.items()}
+def _interleaved(cases: Cases) -> dict[str, float]:
+    return interleaved(cases, RUNS)
 
 
 def _run(argv: Sequence[str], env: Mapping[str, str], stdin: str = "") -> str:

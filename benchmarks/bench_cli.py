@@ -24,7 +24,7 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.support import compile_package, derive_ms  # noqa: E402
+from benchmarks.support import Cases, compile_package, derive_ms, interleaved  # noqa: E402
 
 SCRIPTS = Path(sysconfig.get_path("scripts"))
 PASSWORD = "benchmark master password"
@@ -45,21 +45,8 @@ def _time(argv: Sequence[str], env: Mapping[str, str], runs: int = RUNS) -> floa
     return statistics.median(samples) * 1000
 
 
-def _interleaved(cases: Mapping[str, tuple[Sequence[str], Mapping[str, str]]]) -> dict[str, float]:
-    """Median ms per case, running the cases round by round so all meet the same load."""
-    samples: dict[str, list[float]] = {label: [] for label in cases}
-    for _ in range(RUNS):
-        for label, (argv, env) in cases.items():
-            start = time.perf_counter()
-            subprocess.run(
-                argv,
-                env=dict(env),
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                check=True,
-            )
-            samples[label].append(time.perf_counter() - start)
-    return {label: statistics.median(times) * 1000 for label, times in samples.items()}
+def _interleaved(cases: Cases) -> dict[str, float]:
+    return interleaved(cases, RUNS)
 
 
 def main() -> None:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import compileall
 import statistics
+import subprocess
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from glassdome.primitives import crypto
@@ -34,3 +36,23 @@ def derive_ms(password: str, rounds: int = 7) -> float:
         crypto.unlock_key_file(key_file, Sensitive(password))
         samples.append(time.perf_counter() - start)
     return statistics.median(samples) * 1000
+
+
+Cases = Mapping[str, tuple[Sequence[str], Mapping[str, str]]]  # label -> (argv, environment)
+
+
+def interleaved(cases: Cases, runs: int) -> dict[str, float]:
+    """Median ms per whole command, the cases run round by round so all meet the same load."""
+    samples: dict[str, list[float]] = {label: [] for label in cases}
+    for _ in range(runs):
+        for label, (argv, env) in cases.items():
+            start = time.perf_counter()
+            subprocess.run(
+                argv,
+                env=dict(env),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                check=True,
+            )
+            samples[label].append(time.perf_counter() - start)
+    return {label: statistics.median(times) * 1000 for label, times in samples.items()}
