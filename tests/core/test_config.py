@@ -17,18 +17,6 @@ from tests.conftest import subprocess_env
 CANARY = "canary-4b1d-Zq!x"
 
 
-@pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, password_env: str) -> Path:
-    """A project folder with its own .env; the file backend with a known password."""
-    folder = tmp_path / "project"
-    folder.mkdir()
-    monkeypatch.chdir(folder)
-    monkeypatch.setenv("GLASSDOME_SECRETS_BACKEND", "file")
-    for var in ("PROXMOX_PASSWORD", "PROXMOX_HOST", "PROXMOX_PORT", "OPENAI_API_KEY"):
-        monkeypatch.delenv(var, raising=False)
-    return folder
-
-
 def _value(settings: Settings, field: str) -> str | None:
     secret = getattr(settings, field)
     return None if secret is None else secret.get_secret_value()

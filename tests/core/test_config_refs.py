@@ -19,16 +19,10 @@ HOST = "pve-from-the-store.lab"
 
 
 @pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, password_env: str) -> Path:
-    """A project folder with its own .env; the file backend with a known password."""
-    folder = tmp_path / "project"
-    folder.mkdir()
-    monkeypatch.chdir(folder)
-    monkeypatch.setenv("GLASSDOME_SECRETS_BACKEND", "file")
-    for var in ("PROXMOX_PASSWORD", "PROXMOX_TOKEN_VALUE", "PROXMOX_HOST", "PROXMOX_PORT"):
-        monkeypatch.delenv(var, raising=False)
+def workdir(workdir: Path) -> Path:
+    """The Settings tests' project folder, with the secrets the references name stored."""
     get_secrets_manager().set_many({"pve_token": CANARY, "pve_host": HOST, "pve_port": "8443"})
-    return folder
+    return workdir
 
 
 def _secret(value: SecretStr | None) -> str | None:
