@@ -145,6 +145,10 @@ class Agent:
             self.path.unlink(missing_ok=True)
             for _ in workers:
                 self._queue.put(None)
+            # Replies in flight (the `lock` reply among them) are sent before the process
+            # exits: the workers are daemon threads and would die mid-reply.
+            for worker in workers:
+                worker.join(_READ_TIMEOUT + 1.0)
             self._forget()
         return 0
 

@@ -30,6 +30,7 @@ from glassdome.primitives.agent_wire import (
     ENV_AGENT,
     AgentMiss,
     agent_disabled,
+    agent_socket,
     request,
     store_id,
 )
@@ -119,13 +120,24 @@ def _stop(env: Mapping[str, str]) -> int | None:
     """Tell the agent to forget everything and exit; its pid, or None if none ran."""
     try:
         reply = request({"op": "stop"}, env, timeout=5.0)
-    except AgentMiss:
-        return None
+    except AgentMiss as miss:
+        if not miss.reached:
+            return None
+        reply = {}  # it took the request and went quiet: it must still be gone before we say so
     deadline = time.monotonic() + _STOP_GUARD
-    while agent_status(env) is not None and time.monotonic() < deadline:
+    while (still := agent_status(env) is not None) and time.monotonic() < deadline:
         time.sleep(0.01)
+    if still:
+        raise GlassdomeError(
+            f"the unlock agent on {agent_socket(env)} did not stop; "
+            'end it with `pkill -u "$(id -u)" -f glassdome.agent` and run `glassdome lock` again'
+        )
     pid = reply.get("pid")
-    return pid if isinstance(pid, int) else None
+    return pid if isinstance(pid, int) else 0  # 0: it stopped without saying which it was
+
+
+def _which(pid: int) -> str:
+    return f"the unlock agent (pid {pid})" if pid else "the unlock agent"
 
 
 def lock(term: Terminal, env: Mapping[str, str] | None = None) -> int:
@@ -134,16 +146,14 @@ def lock(term: Terminal, env: Mapping[str, str] | None = None) -> int:
     if pid is None:
         term.say("No unlock agent was running: nothing was unlocked.")
     else:
-        term.say(f"Locked: the unlock agent (pid {pid}) forgot every store and exited.")
+        term.say(f"Locked: {_which(pid)} forgot every store and exited.")
     return 0
 
 
 def stop_agent(term: Terminal, env: Mapping[str, str] | None = None) -> int:
     """Stop the agent (it forgets every store first)."""
     pid = _stop(os.environ if env is None else env)
-    term.say(
-        "No unlock agent was running." if pid is None else f"Stopped the unlock agent (pid {pid})."
-    )
+    term.say("No unlock agent was running." if pid is None else f"Stopped {_which(pid)}.")
     return 0
 
 

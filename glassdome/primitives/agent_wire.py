@@ -62,7 +62,14 @@ _HEADER = struct.Struct(">I")
 
 
 class AgentMiss(Exception):
-    """No agent answered for this store (none running, refused, locked, another store)."""
+    """No agent answered for this store (none running, refused, locked, another store).
+
+    *reached*: an agent accepted the connection and then gave no reply.
+    """
+
+    def __init__(self, reason: str, *, reached: bool = False) -> None:
+        super().__init__(reason)
+        self.reached = reached
 
 
 def agent_disabled(env: Mapping[str, str]) -> bool:
@@ -251,12 +258,17 @@ def request(
     try:
         sock.settimeout(CONNECT_TIMEOUT)
         sock.connect(path)
+    except OSError as exc:
+        sock.close()
+        raise AgentMiss(f"no agent answers on its socket ({type(exc).__name__})") from None
+    try:
         if peer_uid(sock) not in (None, os.getuid()):  # the agent must be ours too
             raise AgentMiss("the agent socket is served by another user")
         sock.settimeout(timeout)
         send(sock, message)
         return receive(sock)
     except (OSError, ValueError, struct.error) as exc:
-        raise AgentMiss(f"the agent did not answer ({type(exc).__name__})") from None
+        reason = f"the agent did not answer ({type(exc).__name__})"
+        raise AgentMiss(reason, reached=True) from None
     finally:
         sock.close()
