@@ -69,6 +69,7 @@ class InputsOnDemand:
         context["inputs"] = self._values
         check_names(self._specs, sources, asked)  # a typo is refused before anything runs
         register_given(self._specs, sources, register_secret)
+        self._order = {spec.name: index for index, spec in enumerate(self._specs)}
         self._uses = {
             spec.name: _used([spec.when] if spec.when else [], expression=True)
             | _used(_strings(spec.default), expression=False)
@@ -76,14 +77,25 @@ class InputsOnDemand:
         }
 
     def prepare(self, step: StepSpec) -> None:
-        """Ask for what *step*'s ``when:`` uses; if it then runs, for what its ``with`` uses."""
+        """Ask for what *step*'s ``when:`` uses; if it then runs, for what its ``with`` uses.
+
+        The step's own inputs declared before those its ``when:`` uses are asked first,
+        so a wizard asks host and port before how to trust that host's certificate.
+        """
+        uses = self._with_names(step)
         if step.when is not None:
-            self._need(_used([step.when], expression=True))
+            deciding = self._closure(_used([step.when], expression=True))
+            last = max((self._order[name] for name in deciding), default=-1)
+            self._need(deciding | {name for name in uses if self._order.get(name, last) < last})
             try:
                 if not evaluate(step.when, self._context, self._functions):
                     return
             except TemplateFailed:
                 return  # the runner evaluates it again and reports the step failed
+        self._need(uses)
+
+    def _with_names(self, step: StepSpec) -> set[str]:
+        """The inputs *step*'s ``with`` uses, with those their ``when:`` and defaults use."""
         step_type = self._loaded.types[step.id]
         expressions = [
             value
@@ -96,7 +108,7 @@ class InputsOnDemand:
             if not (key in step_type.expression_args and isinstance(value, str))
             for text in _strings(value)
         ]
-        self._need(_used(expressions, expression=True) | _used(plain, expression=False))
+        return self._closure(_used(expressions, expression=True) | _used(plain, expression=False))
 
     def _need(self, names: set[str]) -> None:
         wanted = self._closure(names)

@@ -183,13 +183,14 @@ def test_invoke_setup_esxi_on_a_terminal_shows_the_fingerprint_and_stores(
 ):
     """Through a real pseudo-terminal: type the answers, confirm the shown fingerprint."""
     child = cli.spawn([sys.executable, "-m", "invoke", "-r", str(REPO), "setup.esxi"])
-    # Each input when the first step using it runs: the certificate before the login.
-    child.expect("How to trust the server's certificate")
-    child.sendline("")  # the default, fingerprint
+    # Each input when the first step using it runs, in the playbook's order: the host,
+    # then how to trust its certificate, which is confirmed before the login is asked.
     child.expect("ESXi host or vCenter")
     child.sendline(esx.host)
     child.expect("HTTPS port")
     child.sendline(str(esx.port))
+    child.expect("How to trust the server's certificate")
+    child.sendline("")  # the default, fingerprint
     child.expect(f"SHA-256 {fingerprint}\\? Type yes")
     child.sendline("yes")
     child.expect("User name")
