@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from functools import cache
 from typing import Any
 
@@ -177,13 +177,20 @@ class Settings(_StoreSettings):
                 verify_ssl=self.proxmox_verify_ssl,
                 ca_file=self.proxmox_ca_file,
                 tls_fingerprint=self.proxmox_tls_fingerprint,
+                from_store=frozenset(
+                    name.removeprefix("proxmox_")
+                    for name in self._from_store
+                    if name.startswith("proxmox_")
+                ),
             )
         if not re.fullmatch(r"\d{2}", suffix):
             raise ValueError(
                 f"a Proxmox instance suffix is two digits such as '02', not {suffix!r}"
             )
         numbered = _instance_settings(suffix)()
-        return ProxmoxInstance(suffix=suffix, **numbered.model_dump())
+        return ProxmoxInstance(
+            suffix=suffix, **numbered.model_dump(), from_store=numbered._from_store
+        )
 
 
 class _InstanceSettings(_StoreSettings):
@@ -232,6 +239,18 @@ class ProxmoxInstance:
     verify_ssl: bool
     ca_file: str | None
     tls_fingerprint: str | None
+    # The fields a ``glassdome:NAME`` reference filled: masked in the repr.
+    from_store: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
+
+    def __repr__(self) -> str:
+        args = []
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if item.name in self.from_store and value is not None:
+                value = SecretStr(str(value))
+            if item.repr:
+                args.append(f"{item.name}={value!r}")
+        return f"ProxmoxInstance({', '.join(args)})"
 
 
 class LazySettings:

@@ -60,6 +60,20 @@ def test_a_reference_fills_plain_settings_too_and_their_repr_hides_it(
     lazy = LazySettings()
     assert lazy.proxmox_host == HOST  # a plain read opens the store only for a reference
     _assert_hidden(repr(lazy))
+    instance = settings.proxmox_instance()
+    assert (instance.host, instance.port) == (HOST, 8443)
+    _assert_hidden(repr(instance) + str(instance))
+    assert "port=SecretStr('**********')" in repr(instance)  # masked, not left out
+
+
+def test_a_numbered_instance_hides_what_references_filled(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+):
+    (workdir / ".env").write_text("PROXMOX_02_HOST=glassdome:pve_host\nPROXMOX_02_USER=ops@pve\n")
+    instance = Settings().proxmox_instance("02")
+    assert (instance.host, instance.user) == (HOST, "ops@pve")
+    _assert_hidden(repr(instance))
+    assert "user='ops@pve'" in repr(instance)
 
 
 def test_the_store_still_beats_a_reference_in_dotenv_and_the_environment_beats_both(
