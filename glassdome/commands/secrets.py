@@ -19,7 +19,7 @@ from glassdome.errors import GlassdomeError, InvalidSecretValue, UsageError
 from glassdome.primitives.childenv import ENV_NAME, is_denied, is_store_credential
 from glassdome.primitives.master import strip_final_newline
 from glassdome.primitives.names import MAX_VALUE_BYTES, normalize_name
-from glassdome.primitives.refs import resolve_environment
+from glassdome.primitives.refs import PREFIX, is_reference, resolve_environment
 from glassdome.primitives.sensitive import Sensitive
 from glassdome.ui.console import Terminal
 
@@ -167,7 +167,10 @@ def env_name(secret_name: str) -> str:
 
 
 def _parse_env_mappings(mappings: Sequence[str]) -> dict[str, str]:
-    """``VAR=secret_name`` options as {VAR: normalised secret name}; usage errors name no value."""
+    """``VAR=secret_name`` options as {VAR: normalised secret name}; usage errors name no value.
+
+    ``VAR=glassdome:secret_name``, the reference form, is accepted too.
+    """
     parsed: dict[str, str] = {}
     for mapping in mappings:
         variable, sep, secret = mapping.partition("=")
@@ -181,7 +184,8 @@ def _parse_env_mappings(mappings: Sequence[str]) -> dict[str, str]:
             )
         if variable in parsed:
             raise UsageError(f"--env sets {variable} twice")
-        parsed[variable] = normalize_name(secret)
+        # VAR=glassdome:NAME, the reference form, is the same as VAR=NAME.
+        parsed[variable] = normalize_name(secret[len(PREFIX) :] if is_reference(secret) else secret)
     return parsed
 
 

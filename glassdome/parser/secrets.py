@@ -153,7 +153,7 @@ def add_secrets_commands(groups: Any) -> None:
         action="append",
         default=[],
         metavar="VAR=SECRET",
-        help="hand the secret SECRET over as VAR (repeatable); "
+        help="hand the secret SECRET (or glassdome:SECRET) over as VAR (repeatable); "
         "PATH, LD_*, PYTHON* and the like are always refused",
     )
     p.add_argument(

@@ -83,6 +83,17 @@ def test_env_maps_a_secret_to_a_terraform_variable(stored: Cli):
     }
 
 
+def test_env_takes_the_reference_form_too(stored: Cli):
+    found = received(
+        stored,
+        "--mapped-only",
+        "--env",
+        "TF_VAR_pm_api_token_secret=glassdome:proxmox_token_value",
+        variables=["TF_VAR_pm_api_token_secret"],
+    )
+    assert found == {"TF_VAR_pm_api_token_secret": digest(TOKEN)}
+
+
 def test_an_env_mapping_wins_over_an_inherited_reference_to_a_missing_name(stored: Cli):
     found = received(
         stored,
