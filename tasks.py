@@ -141,9 +141,10 @@ COMMANDS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "setup": {name: ("setup", name) for name in (*WIZARDS, "all")},
     "rotate": {name: ("rotate", name) for name in ROTATIONS},
+    "agent": {name: ("agent", name) for name in ("status", "stop")},
 }
 # invoke task -> the words of the glassdome command it runs, for tasks outside a group.
-TOP_COMMANDS: dict[str, tuple[str, ...]] = {"verify": ("verify",)}
+TOP_COMMANDS: dict[str, tuple[str, ...]] = {name: (name,) for name in ("verify", "unlock", "lock")}
 
 
 def _parameter(action: argparse.Action) -> str:

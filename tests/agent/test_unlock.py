@@ -160,3 +160,15 @@ def test_the_idle_timeout_comes_from_the_environment_and_the_lifetime_caps_it(
     assert shown["lifetime_left"] <= 2
     assert wait_until_gone(runtime)  # the lifetime ends it long before ten idle minutes
     assert agent("secrets", "get", "alpha", unset=NO_PASSWORD).code == 1
+
+
+def test_invoke_unlock_and_lock_run_the_same_commands(agent: Cli, runtime: Path):
+    agent.set("alpha", "value-of-alpha")
+    unlocked = agent.invoke("unlock", "--timeout", "5m")
+    assert unlocked.code == 0, str(unlocked)
+    assert "stays unlocked until 5m without use" in unlocked.err
+    assert agent.get("alpha", unset=NO_PASSWORD) == "value-of-alpha"
+    assert "holds 1 store(s)" in agent.invoke("agent.status").out
+    locked = agent.invoke("lock")
+    assert (locked.code, "Locked" in locked.err) == (0, True), str(locked)
+    assert wait_until_gone(runtime)

@@ -39,6 +39,10 @@ TASKS = {
     "setup.esxi",
     "setup.proxmox",
     "verify",
+    "unlock",
+    "lock",
+    "agent.status",
+    "agent.stop",
 }
 
 
@@ -91,12 +95,13 @@ def test_each_command_task_takes_exactly_the_commands_options(group: str, name: 
     assert task.__doc__
 
 
-def test_the_verify_task_takes_exactly_the_commands_options():
+@pytest.mark.parametrize("name", ["verify", "unlock", "lock"])
+def test_each_top_level_task_takes_exactly_the_commands_options(name: str):
     tasks = _tasks()
-    task = tasks.ns.tasks["verify"]
+    task = tasks.ns.tasks[name]
     arguments = task.get_arguments()
     given = {argument.names[0]: argument.kind is list for argument in arguments}
-    assert given == _options(command_parsers()[tasks.TOP_COMMANDS["verify"]])
+    assert given == _options(command_parsers()[tasks.TOP_COMMANDS[name]])
     assert all(argument.help for argument in arguments), [a.name for a in arguments]
     assert task.__doc__
 
