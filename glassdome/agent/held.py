@@ -8,7 +8,8 @@ dropped, never served, and the client falls back to unlocking it itself.
 The file store is an `EncryptedFileBackend` that adopted the data key `glassdome
 unlock` derived and that has no password source at all, so the agent never derives.
 The keyring is an `OsKeyringBackend` with a cache of the values it read, emptied by
-every write through the agent and after the idle timeout.
+every write through the agent, by a write through glassdome in any other process (the
+backend's change mark), and after the idle timeout.
 """
 
 from __future__ import annotations
@@ -50,10 +51,18 @@ def _text_map(value: object, what: str) -> dict[str, str]:
 class HeldStore:
     """One unlocked store: its backend, and (keyring) a cache of values read."""
 
-    def __init__(self, ident: StoreId, backend: SecretBackend, cache_seconds: float = 0.0) -> None:
+    def __init__(
+        self,
+        ident: StoreId,
+        backend: SecretBackend,
+        cache_seconds: float = 0.0,
+        change_mark: Callable[[], bytes] = bytes,
+    ) -> None:
         self.ident = ident
         self.backend = backend
         self.cache_seconds = cache_seconds
+        self._change_mark = change_mark
+        self._mark = change_mark()
         self._cache: dict[str, tuple[str | None, float]] = {}
         self._lock = threading.Lock()
 
@@ -70,14 +79,18 @@ class HeldStore:
         """The value, from the cache while it is fresh."""
         if self.cache_seconds <= 0:
             return self.backend.get(name)
-        now = time.monotonic()
+        now, mark = time.monotonic(), self._change_mark()
         with self._lock:
+            if mark != self._mark:  # written by a process that did not go through the agent
+                self._cache.clear()
+                self._mark = mark
             cached = self._cache.get(name)
             if cached is not None and cached[1] > now:
                 return cached[0]
         value = self.backend.get(name)
         with self._lock:
-            self._cache[name] = (value, now + self.cache_seconds)
+            if mark == self._mark:
+                self._cache[name] = (value, now + self.cache_seconds)
         return value
 
     def forget_cache(self) -> None:
@@ -159,7 +172,7 @@ def build_keyring_store(ident: StoreId, cache_seconds: float) -> HeldStore:
     state = backend.availability()
     if not state.available:
         raise GlassdomeError(f"the agent cannot reach the OS keyring: {state.reason}")
-    return HeldStore(ident, backend, cache_seconds)
+    return HeldStore(ident, backend, cache_seconds, backend.change_mark)
 
 
 def build_remote_store(ident: StoreId, env: Mapping[str, str], cache_seconds: float) -> HeldStore:

@@ -9,11 +9,16 @@ name (``_glassdome_index``) can never be a secret name.
 A secret's metadata record (`SecretMeta`, never a value) is a second entry, under
 service ``glassdome-meta`` with the same user name, holding the record as JSON.
 `get` never reads it; deleting a secret deletes it.
+
+Every write through glassdome, in any process, puts a new random mark in
+``keyring.changed`` beside the index lock (`change_mark`): the unlock agent's cache
+of keyring values compares it before it answers from the cache.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
@@ -41,6 +46,7 @@ ENV_TIMEOUT = "GLASSDOME_KEYRING_TIMEOUT"
 DEFAULT_TIMEOUT = 3.0
 _LOCK_TIMEOUT = 30.0
 _READ_ATTEMPTS = 3  # an entry replaced while it is read is read again
+CHANGE_FILE = "keyring.changed"
 
 
 class OsKeyringBackend:
@@ -226,10 +232,31 @@ class OsKeyringBackend:
                 new_index = (index | set(items)) - ({removed} if removed else set())
                 if new_index != index:
                     self._write_index(new_index)
+                self._mark_changed()
                 return existed
         finally:
             if lock is not None:
                 lock.release()
+
+    def _mark_changed(self) -> None:
+        """A new random mark in `CHANGE_FILE` (under the index lock): caches are stale now."""
+        if self._lock_path is None:
+            return
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+        fd = os.open(self._lock_path.with_name(CHANGE_FILE), flags, 0o600)
+        try:
+            os.write(fd, os.urandom(8).hex().encode())
+        finally:
+            os.close(fd)
+
+    def change_mark(self) -> bytes:
+        """The mark the last write through glassdome left; b"" if none (or unreadable)."""
+        if self._lock_path is None:
+            return b""
+        try:
+            return self._lock_path.with_name(CHANGE_FILE).read_bytes()[:64]
+        except OSError:
+            return b""
 
     @staticmethod
     def _delete_record(keyring: KeyringBackend, name: str) -> None:

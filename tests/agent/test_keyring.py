@@ -1,4 +1,4 @@
-"""The OS keyring through the agent: values it read are cached; a write through it empties it."""
+"""The OS keyring through the agent: values it read are cached; any glassdome write empties it."""
 
 from __future__ import annotations
 
@@ -35,6 +35,9 @@ def test_keyring_values_are_served_by_the_agent_until_a_glassdome_write(agent: C
             # ... until glassdome writes through the agent, which empties the cache.
             agent.set("beta", "second", **extra)
             assert agent.get("alpha", **extra) == "changed"
+            # A glassdome process that keeps away from the agent empties it too.
+            agent.set("alpha", "written-around-the-agent", GLASSDOME_AGENT="off", **extra)
+            assert agent.get("alpha", **extra) == "written-around-the-agent"
             assert agent.names(**extra) == ["alpha", "beta"]
             assert agent("lock", **extra).code == 0
             assert agent.get("beta", **extra) == "second"  # the keyring, read directly
