@@ -70,6 +70,18 @@ def _playbook(folder: Path) -> Path:
     return path
 
 
+def _pass_store(work: Path, env: dict[str, str]) -> dict[str, str]:
+    """A throwaway pass store (its own GnuPG home, a key without passphrase) holding one value."""
+    gnupg = work / "gnupg"
+    gnupg.mkdir(mode=0o700)
+    pass_env = {**env, "GNUPGHOME": str(gnupg), "PASSWORD_STORE_DIR": str(work / "pass")}
+    gpg = ["gpg", "--batch", "--passphrase", "", "--quick-gen-key", "bench@glassdome.invalid"]
+    _run([*gpg, "default", "default", "never"], pass_env)
+    _run(["pass", "init", "bench@glassdome.invalid"], pass_env)
+    _run(["pass", "insert", "-m", "glassdome/secret_050"], pass_env, "value-050\n")
+    return pass_env
+
+
 def _file_store(work: Path, env: dict[str, str], rows: list[tuple[str, float]]) -> dict[str, float]:
     glassdome, py = str(SCRIPTS / "glassdome"), sys.executable
     values = {f"secret_{i:03d}": f"value-{i:03d}-" + "x" * 40 for i in range(N)}
@@ -100,9 +112,13 @@ def _file_store(work: Path, env: dict[str, str], rows: list[tuple[str, float]]) 
         pw = ["--vault-password-file", str(password_file)]
         _run([str(vault_tool), "encrypt", str(plain), "--output", str(vault), *pw], env)
         cases["vault"] = ([str(vault_tool), "view", str(vault), *pw], env)
-    if shutil.which("pass"):
-        cases["pass show"] = (["pass", "show", "glassdome/secret_050"], env)
-    timed = _interleaved(cases)
+    if shutil.which("pass") and shutil.which("gpg"):
+        cases["pass show"] = (["pass", "show", "glassdome/secret_050"], _pass_store(work, env))
+    try:
+        timed = _interleaved(cases)
+    finally:
+        if "pass show" in cases:  # the gpg-agent that GnuPG started for the throwaway home
+            _run(["gpgconf", "--kill", "all"], cases["pass show"][1])
     rows.append(("python -c pass", timed["pass"]))
     rows.append((f"glassdome secrets get, agent unlocked ({N} secrets, file)", timed["agent"]))
     rows.append((f"glassdome secrets get, no agent (password file, {N} secrets)", timed["derive"]))
