@@ -31,6 +31,7 @@ from glassdome.primitives.agent_wire import (
     AgentMiss,
     agent_disabled,
     agent_socket,
+    listening,
     request,
     store_id,
 )
@@ -125,7 +126,7 @@ def _stop(env: Mapping[str, str]) -> int | None:
             return None
         reply = {}  # it took the request and went quiet: it must still be gone before we say so
     deadline = time.monotonic() + _STOP_GUARD
-    while (still := agent_status(env) is not None) and time.monotonic() < deadline:
+    while (still := listening(env)) and time.monotonic() < deadline:
         time.sleep(0.01)
     if still:
         raise GlassdomeError(

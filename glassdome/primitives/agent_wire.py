@@ -43,6 +43,7 @@ __all__ = [
     "agent_socket",
     "check_folder",
     "check_socket",
+    "listening",
     "peer_uid",
     "receive",
     "request",
@@ -231,6 +232,19 @@ def _warn(message: str) -> None:
     if message not in _warned:
         _warned.add(message)
         print(f"glassdome: {message}; working without the agent", file=sys.stderr)
+
+
+def listening(env: Mapping[str, str] | None = None) -> bool:
+    """Whether something accepts connections on the agent socket (alive, if maybe busy)."""
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    try:
+        sock.settimeout(CONNECT_TIMEOUT)
+        sock.connect(agent_socket(env))
+    except OSError:
+        return False
+    finally:
+        sock.close()
+    return True
 
 
 def request(
