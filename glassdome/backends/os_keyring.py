@@ -18,7 +18,6 @@ of keyring values compares it before it answers from the cache.
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING
 from glassdome.backends.base import Availability, BackendContext, seconds_setting
 from glassdome.backends.keyring_choice import insecurity, secure_choice
 from glassdome.backends.keyring_choice import qualname as _qualname
+from glassdome.backends.keyring_mark import CHANGE_FILE, read_change_mark, write_change_mark
 from glassdome.errors import BackendUnavailable, SecretStoreError, StoreBusy, StoreCorrupted
 from glassdome.primitives.atomic import ensure_private_dir
 
@@ -46,7 +46,6 @@ ENV_TIMEOUT = "GLASSDOME_KEYRING_TIMEOUT"
 DEFAULT_TIMEOUT = 3.0
 _LOCK_TIMEOUT = 30.0
 _READ_ATTEMPTS = 3  # an entry replaced while it is read is read again
-CHANGE_FILE = "keyring.changed"
 
 
 class OsKeyringBackend:
@@ -215,48 +214,51 @@ class OsKeyringBackend:
                 "try again when it has finished"
             ) from None
         try:
-            with self._guard("deleting" if removed else "storing", items.values()):
-                keyring = self._keyring()
-                index = self._read_index()
-                existed = False
-                for name, value in items.items():
-                    keyring.set_password(SERVICE, name, value)
-                for name, record in (meta or {}).items():
-                    if name in items or name in index:
-                        keyring.set_password(META_SERVICE, name, record)
-                if removed is not None:
-                    existed = keyring.get_password(SERVICE, removed) is not None
-                    if existed:
-                        keyring.delete_password(SERVICE, removed)
-                    self._delete_record(keyring, removed)
-                new_index = (index | set(items)) - ({removed} if removed else set())
-                if new_index != index:
-                    self._write_index(new_index)
-                self._mark_changed()
-                return existed
+            try:
+                existed = self._write_entries(items, removed, meta or {})
+            except BaseException:
+                with suppress(SecretStoreError):  # some entries may have changed all the same
+                    self._mark_changed()
+                raise
+            self._mark_changed()
+            return existed
         finally:
             if lock is not None:
                 lock.release()
 
+    def _write_entries(
+        self, items: Mapping[str, str], removed: str | None, meta: Mapping[str, str]
+    ) -> bool:
+        """`_update`'s keyring calls, under its lock; whether *removed* existed."""
+        with self._guard("deleting" if removed else "storing", items.values()):
+            keyring = self._keyring()
+            index = self._read_index()
+            existed = False
+            for name, value in items.items():
+                keyring.set_password(SERVICE, name, value)
+            for name, record in meta.items():
+                if name in items or name in index:
+                    keyring.set_password(META_SERVICE, name, record)
+            if removed is not None:
+                existed = keyring.get_password(SERVICE, removed) is not None
+                if existed:
+                    keyring.delete_password(SERVICE, removed)
+                self._delete_record(keyring, removed)
+            new_index = (index | set(items)) - ({removed} if removed else set())
+            if new_index != index:
+                self._write_index(new_index)
+            return existed
+
     def _mark_changed(self) -> None:
-        """A new random mark in `CHANGE_FILE` (under the index lock): caches are stale now."""
-        if self._lock_path is None:
-            return
-        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
-        fd = os.open(self._lock_path.with_name(CHANGE_FILE), flags, 0o600)
-        try:
-            os.write(fd, os.urandom(8).hex().encode())
-        finally:
-            os.close(fd)
+        """A new change mark (under the index lock): caches of this keyring are stale now."""
+        if self._lock_path is not None:
+            write_change_mark(self._lock_path.with_name(CHANGE_FILE))
 
     def change_mark(self) -> bytes:
         """The mark the last write through glassdome left; b"" if none (or unreadable)."""
         if self._lock_path is None:
             return b""
-        try:
-            return self._lock_path.with_name(CHANGE_FILE).read_bytes()[:64]
-        except OSError:
-            return b""
+        return read_change_mark(self._lock_path.with_name(CHANGE_FILE))
 
     @staticmethod
     def _delete_record(keyring: KeyringBackend, name: str) -> None:
