@@ -130,6 +130,7 @@ class Settings(_StoreSettings):
     azure_subscription_id: str | None = None
     azure_authority_host: str = "login.microsoftonline.com"
     azure_arm_endpoint: str = "https://management.azure.com"
+    azure_graph_endpoint: str = "https://graph.microsoft.com"
     azure_ca_file: str | None = None
     # AWS
     aws_access_key_id: str | None = None

@@ -30,6 +30,7 @@ KEYS = (
     "AZURE_SUBSCRIPTION_ID",
     "AZURE_AUTHORITY_HOST",
     "AZURE_ARM_ENDPOINT",
+    "AZURE_GRAPH_ENDPOINT",
     "AZURE_CA_FILE",
 )
 ENV_TEXT = (
@@ -117,6 +118,7 @@ def assert_env_written(work: Path, peer: AzurePeer, ca_file: Path) -> None:
         "AZURE_SUBSCRIPTION_ID": peer.subscription_id,
         "AZURE_AUTHORITY_HOST": peer.authority,
         "AZURE_ARM_ENDPOINT": peer.arm_endpoint,
+        "AZURE_GRAPH_ENDPOINT": peer.graph_endpoint,
         "AZURE_CA_FILE": str(ca_file),
     }
     assert values["MAIL_HOST"] == "mail.lab"

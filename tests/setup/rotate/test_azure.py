@@ -107,6 +107,18 @@ def test_rotation_stores_a_working_new_secret_and_removes_the_old_one(
         assert_no_leak(secret, [*cli.outputs, verified.out, verified.err])
 
 
+def test_the_graph_endpoint_comes_from_what_the_wizard_wrote(
+    cli: AzureCli, peer: AzurePeer
+) -> None:
+    env_text = (cli.cwd / ".env").read_text()
+    assert f"AZURE_GRAPH_ENDPOINT={peer.graph_endpoint}\n" in env_text
+    result = cli("rotate", "azure", "--json", "--no-input")  # no --set graph_endpoint
+    cli.outputs += [result.out, result.err]
+    assert result.code == 0, str(result)
+    assert peer.accepts(stored(cli.home)["azure_client_secret"])
+    assert not peer.accepts(SECRET)
+
+
 def test_check_mode_changes_nothing(cli: AzureCli, peer: AzurePeer) -> None:
     before = stored(cli.home)
     result = rotate(cli, peer, "--check")
